@@ -1,0 +1,100 @@
+#include "lt_buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void lt_buf_reserve(lt_buf_t *buf, size_t extra)
+{
+    if (buf->len + extra + 1 <= buf->cap)
+        return;
+    size_t cap = buf->cap ? buf->cap : 256;
+    while (cap < buf->len + extra + 1)
+        cap *= 2;
+    char *data = realloc(buf->data, cap);
+    if (!data)
+        abort(); /* out of memory: nothing sensible to do for a sync daemon */
+    buf->data = data;
+    buf->cap = cap;
+}
+
+void lt_buf_reset(lt_buf_t *buf)
+{
+    buf->len = 0;
+}
+
+void lt_buf_free(lt_buf_t *buf)
+{
+    free(buf->data);
+    buf->data = NULL;
+    buf->len = buf->cap = 0;
+}
+
+void lt_buf_append(lt_buf_t *buf, const void *data, size_t len)
+{
+    lt_buf_reserve(buf, len);
+    memcpy(buf->data + buf->len, data, len);
+    buf->len += len;
+}
+
+void lt_buf_puts(lt_buf_t *buf, const char *s)
+{
+    lt_buf_append(buf, s, strlen(s));
+}
+
+void lt_buf_printf(lt_buf_t *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    lt_buf_reserve(buf, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    buf->len += (size_t)n;
+}
+
+void lt_buf_hex(lt_buf_t *buf, const uint8_t *bytes, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    lt_buf_reserve(buf, len * 2);
+    for (size_t i = 0; i < len; i++) {
+        buf->data[buf->len++] = digits[bytes[i] >> 4];
+        buf->data[buf->len++] = digits[bytes[i] & 15];
+    }
+}
+
+void lt_buf_array_str(lt_buf_t *buf, const char *s)
+{
+    lt_buf_append(buf, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            lt_buf_append(buf, "\\", 1);
+        lt_buf_append(buf, s, 1);
+    }
+    lt_buf_append(buf, "\"", 1);
+}
+
+void lt_buf_copy_str(lt_buf_t *buf, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '\\': lt_buf_append(buf, "\\\\", 2); break;
+        case '\t': lt_buf_append(buf, "\\t", 2); break;
+        case '\n': lt_buf_append(buf, "\\n", 2); break;
+        case '\r': lt_buf_append(buf, "\\r", 2); break;
+        default: lt_buf_append(buf, s, 1);
+        }
+    }
+}
+
+const char *lt_buf_cstr(lt_buf_t *buf)
+{
+    lt_buf_reserve(buf, 0);
+    buf->data[buf->len] = '\0';
+    return buf->data;
+}

@@ -1,0 +1,28 @@
+/* lt_buf — a growable byte buffer for building SQL array literals and COPY data. */
+#ifndef LT_BUF_H
+#define LT_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lt_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} lt_buf_t;
+
+void lt_buf_reset(lt_buf_t *buf);   /* length 0, keeps the memory */
+void lt_buf_free(lt_buf_t *buf);    /* releases the memory */
+void lt_buf_append(lt_buf_t *buf, const void *data, size_t len);
+void lt_buf_puts(lt_buf_t *buf, const char *s);
+void lt_buf_printf(lt_buf_t *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Lower-case hex of bytes. */
+void lt_buf_hex(lt_buf_t *buf, const uint8_t *bytes, size_t len);
+/* s as a double-quoted element of a PostgreSQL array literal. */
+void lt_buf_array_str(lt_buf_t *buf, const char *s);
+/* s escaped for a COPY ... (FORMAT text) field: backslash, tab, newline, CR. */
+void lt_buf_copy_str(lt_buf_t *buf, const char *s);
+/* NUL-terminate and return data (never NULL). */
+const char *lt_buf_cstr(lt_buf_t *buf);
+
+#endif

@@ -1,0 +1,63 @@
+/* lt_codec — the wire format with hard limits.
+ *
+ * Decoding never trusts its input: the size is capped before unpacking, unknown
+ * fields anywhere in the tree are rejected, every string must be valid UTF-8
+ * without control characters other than tab/newline. Every failure carries a
+ * reason code (stable, machine-readable, stored in the quarantine table) and a
+ * human sentence naming the field. */
+#ifndef LT_CODEC_H
+#define LT_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lienthong/v1/lienthong.pb-c.h"
+
+#define LT_SHA256_LEN 32
+#define LT_BATCH_MAX_BYTES_DEFAULT (8u * 1024u * 1024u)
+
+typedef enum {
+    LT_DECODE_OK = 0,
+    LT_DECODE_TOO_LARGE,     /* over the size cap, not unpacked */
+    LT_DECODE_MALFORMED,     /* not a valid protobuf encoding of the type */
+    LT_DECODE_UNKNOWN_FIELD, /* a field this version does not know */
+    LT_DECODE_BAD_TEXT,      /* invalid UTF-8 or a control character in a string */
+} lt_decode_err_t;
+
+/* Stable reason code, e.g. "too_large", "malformed", "unknown_field", "bad_text". */
+const char *lt_decode_err_code(lt_decode_err_t err);
+
+/* Unpack a SignedBatch / Batch under the cap and check it with lt_pb_check().
+ * Returns the message (free with protobuf_c_message_free_unpacked(msg, NULL))
+ * or NULL with *err set and a sentence in errstr. */
+Lienthong__V1__SignedBatch *lt_signed_batch_decode(const uint8_t *buf, size_t len,
+                                                   size_t max_bytes, lt_decode_err_t *err,
+                                                   char *errstr, size_t errstr_size);
+Lienthong__V1__Batch *lt_batch_decode(const uint8_t *buf, size_t len, size_t max_bytes,
+                                      lt_decode_err_t *err, char *errstr,
+                                      size_t errstr_size);
+
+/* Walk a decoded message tree: no unknown fields, all strings valid text.
+ * On failure errstr names the field path, e.g. "events[3].dossier.applicant.full". */
+lt_decode_err_t lt_pb_check(const ProtobufCMessage *msg, char *errstr, size_t errstr_size);
+
+/* Check that s[0..len) is strict UTF-8 (no overlong forms, no surrogates, nothing
+ * above U+10FFFF) without control characters other than tab, newline and carriage
+ * return (NUL and DEL are control characters). Returns NULL for valid text, else
+ * "invalid UTF-8" or "control character" with the offending byte offset in *offset
+ * (when offset is not NULL). lt_json_pb validates strings with the same rule. */
+const char *lt_text_check(const char *s, size_t len, size_t *offset);
+
+/* Pack any message into a malloc'd buffer; *len receives its size. NULL on OOM. */
+uint8_t *lt_pb_pack(const ProtobufCMessage *msg, size_t *len);
+
+void lt_sha256(const void *buf, size_t len, uint8_t out[LT_SHA256_LEN]);
+
+/* SHA-256 of the serialized payload message (civil_record or dossier) of ev.
+ * Returns 0 and fills out, or -1 when the event has no payload. */
+int lt_event_payload_hash(const Lienthong__V1__Event *ev, uint8_t out[LT_SHA256_LEN]);
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). Returns out. */
+char *lt_hex(const uint8_t *bytes, size_t len, char *out);
+
+#endif

@@ -1,0 +1,61 @@
+/* lt_conf — table-driven ini configuration.
+ *
+ * Each program describes its options once in a table (section, name, type,
+ * default, doc). The same table sets defaults, validates the file, applies
+ * `-o section.key=value` overrides and prints the reference in --help.
+ * Sections listed as pass-through (e.g. [kafka]) are kept as key/value pairs
+ * and handed unchanged to librdkafka. Errors read "file:line: message". */
+#ifndef LT_CONF_H
+#define LT_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum { LT_CONF_STR, LT_CONF_INT, LT_CONF_BOOL } lt_conf_type_t;
+
+typedef struct lt_conf_opt {
+    const char *section;
+    const char *name;
+    lt_conf_type_t type;
+    const char *def; /* default as text; NULL = no default (string stays NULL) */
+    size_t offset;   /* where the value lives in the program's config struct */
+    long min, max;   /* bounds for LT_CONF_INT */
+    const char *doc;
+} lt_conf_opt_t;
+
+/* Ordered key/value pairs of one pass-through section. */
+typedef struct lt_conf_kv {
+    char **keys;
+    char **values;
+    size_t count;
+} lt_conf_kv_t;
+
+typedef struct lt_conf {
+    const lt_conf_opt_t *table; /* terminated by an entry with name == NULL */
+    void *dst;                  /* the program's config struct */
+    lt_conf_kv_t kafka;         /* the [kafka] section */
+} lt_conf_t;
+
+/* Apply the table's defaults to conf->dst. Returns 0 or -1 on a bad default. */
+int lt_conf_defaults(lt_conf_t *conf, char *errstr, size_t errstr_size);
+
+/* Read an ini file over the current values. Unknown sections and keys are errors. */
+int lt_conf_load_file(lt_conf_t *conf, const char *path, char *errstr, size_t errstr_size);
+
+/* Set one "section.key=value" (a command-line override). */
+int lt_conf_set_arg(lt_conf_t *conf, const char *arg, char *errstr, size_t errstr_size);
+
+/* Set one value; `where` prefixes errors (e.g. "agent.ini:12"). */
+int lt_conf_set(lt_conf_t *conf, const char *section, const char *key, const char *value,
+                const char *where, char *errstr, size_t errstr_size);
+
+/* Print the option reference (used by --help). */
+void lt_conf_print_reference(const lt_conf_t *conf, FILE *out);
+
+/* Free strings owned by conf->dst and the kafka pairs. */
+void lt_conf_destroy(lt_conf_t *conf);
+
+/* Value of a kafka key, or NULL. */
+const char *lt_conf_kafka_get(const lt_conf_t *conf, const char *key);
+
+#endif

@@ -1,0 +1,942 @@
+/* lt_json_pb — the proto3 JSON mapping, driven by the protobuf-c descriptors.
+ *
+ * Memory: every message, string, byte array and repeated array is allocated with
+ * plain malloc so that protobuf_c_message_free_unpacked(msg, NULL) releases the
+ * tree, also a partly built one. A proto3 string left empty keeps the descriptor's
+ * default pointer (protobuf_c_empty_string), which free_unpacked never frees. */
+#include "lt_json_pb.h"
+
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lt_codec.h"
+
+/* The proto has no recursive types; deeper JSON is not one of our messages. */
+#define LT_JP_MAX_DEPTH 16
+#define LT_JP_PATH_MAX 256
+#define LT_JP_NAME_MAX 128
+#define LT_JP_DESCR_MAX 80
+
+typedef struct {
+    char path[LT_JP_PATH_MAX]; /* "child.dateOfBirth.month", JSON names */
+    size_t len;
+    const char *root; /* the message type, named when the path is empty */
+    char *errstr;
+    size_t errstr_size;
+} lt_jp_t;
+
+/* An integer read from JSON, wide enough for both int64 and uint64. */
+typedef struct {
+    int neg;
+    uint64_t mag;
+} lt_jp_int_t;
+
+static int lt_jp_fill(lt_jp_t *jp, ProtobufCMessage *msg, const json_t *json, int depth);
+static json_t *lt_pj_message(const ProtobufCMessage *msg, int depth);
+
+/* ------------------------------------------------------------------ names */
+
+/* protoc's JSON name: drop each '_' and upper-case the letter after it. protobuf-c
+ * 1.4 descriptors carry no json_name, so it is derived here. Returns NULL if the
+ * name does not fit (no real proto has such names). */
+static const char *lt_json_name(const char *name, char *out, size_t size)
+{
+    size_t n = 0;
+    int upper = 0;
+
+    for (; *name; name++) {
+        if (*name == '_') {
+            upper = 1;
+            continue;
+        }
+        if (n + 1 >= size)
+            return NULL;
+        out[n++] = upper && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
+        upper = 0;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static const char *lt_field_json_name(const ProtobufCFieldDescriptor *field, char *out,
+                                      size_t size)
+{
+    const char *name = lt_json_name(field->name, out, size);
+
+    return name ? name : field->name;
+}
+
+static int lt_field_matches(const ProtobufCFieldDescriptor *field, const char *key)
+{
+    char buf[LT_JP_NAME_MAX];
+
+    return strcmp(key, field->name) == 0 ||
+           strcmp(key, lt_field_json_name(field, buf, sizeof(buf))) == 0;
+}
+
+/* ------------------------------------------------------------------ errors */
+
+static size_t lt_jp_push(lt_jp_t *jp, const char *name)
+{
+    size_t saved = jp->len;
+    int n = snprintf(jp->path + saved, sizeof(jp->path) - saved, "%s%s",
+                     saved ? "." : "", name);
+
+    jp->len = n < 0 ? saved : saved + (size_t)n;
+    if (jp->len >= sizeof(jp->path))
+        jp->len = sizeof(jp->path) - 1;
+    return saved;
+}
+
+static size_t lt_jp_push_index(lt_jp_t *jp, size_t index)
+{
+    size_t saved = jp->len;
+    int n = snprintf(jp->path + saved, sizeof(jp->path) - saved, "[%zu]", index);
+
+    jp->len = n < 0 ? saved : saved + (size_t)n;
+    if (jp->len >= sizeof(jp->path))
+        jp->len = sizeof(jp->path) - 1;
+    return saved;
+}
+
+static void lt_jp_pop(lt_jp_t *jp, size_t saved)
+{
+    jp->len = saved;
+    jp->path[saved] = '\0';
+}
+
+/* "path: message"; always returns -1. */
+__attribute__((format(printf, 2, 3))) static int lt_jp_fail(lt_jp_t *jp, const char *fmt,
+                                                            ...)
+{
+    va_list ap;
+    int n;
+
+    if (jp->errstr == NULL || jp->errstr_size == 0)
+        return -1;
+    n = snprintf(jp->errstr, jp->errstr_size, "%s: ", jp->len ? jp->path : jp->root);
+    if (n >= 0 && (size_t)n < jp->errstr_size) {
+        va_start(ap, fmt);
+        vsnprintf(jp->errstr + n, jp->errstr_size - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* A short, log-safe excerpt of s: quotes, backslashes and control characters
+ * become '?', and a cut never splits a UTF-8 sequence. */
+static void lt_jp_excerpt(const char *s, size_t len, char *out, size_t size)
+{
+    size_t n = len < size - 4 ? len : size - 4, i;
+
+    if (n < len) {
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = c < 0x20 || c == 0x7F || c == '"' || c == '\\' ? '?' : s[i];
+    }
+    strcpy(out + n, n < len ? "..." : "");
+}
+
+/* What a JSON value is, for "expected X, got Y". */
+static const char *lt_jp_describe(const json_t *json, char *out, size_t size)
+{
+    char text[LT_JP_DESCR_MAX / 2];
+
+    switch (json_typeof(json)) {
+    case JSON_STRING:
+        lt_jp_excerpt(json_string_value(json), json_string_length(json), text,
+                      sizeof(text));
+        snprintf(out, size, "string \"%s\"", text);
+        break;
+    case JSON_INTEGER:
+        snprintf(out, size, "number %" JSON_INTEGER_FORMAT, json_integer_value(json));
+        break;
+    case JSON_REAL:
+        snprintf(out, size, "number %.17g", json_real_value(json));
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        snprintf(out, size, "boolean %s", json_is_true(json) ? "true" : "false");
+        break;
+    case JSON_NULL:
+        snprintf(out, size, "null");
+        break;
+    case JSON_OBJECT:
+        snprintf(out, size, "object");
+        break;
+    case JSON_ARRAY:
+        snprintf(out, size, "array");
+        break;
+    }
+    return out;
+}
+
+static int lt_jp_expected(lt_jp_t *jp, const char *what, const json_t *json)
+{
+    char got[LT_JP_DESCR_MAX];
+
+    return lt_jp_fail(jp, "expected %s, got %s", what, lt_jp_describe(json, got, sizeof(got)));
+}
+
+static int lt_jp_out_of_range(lt_jp_t *jp, const json_t *json, const char *type)
+{
+    char got[LT_JP_DESCR_MAX];
+
+    return lt_jp_fail(jp, "%s is out of range for %s", lt_jp_describe(json, got, sizeof(got)),
+                      type);
+}
+
+static const char *lt_type_name(ProtobufCType type)
+{
+    switch (type) {
+    case PROTOBUF_C_TYPE_INT32:
+        return "int32";
+    case PROTOBUF_C_TYPE_SINT32:
+        return "sint32";
+    case PROTOBUF_C_TYPE_SFIXED32:
+        return "sfixed32";
+    case PROTOBUF_C_TYPE_INT64:
+        return "int64";
+    case PROTOBUF_C_TYPE_SINT64:
+        return "sint64";
+    case PROTOBUF_C_TYPE_SFIXED64:
+        return "sfixed64";
+    case PROTOBUF_C_TYPE_UINT32:
+        return "uint32";
+    case PROTOBUF_C_TYPE_FIXED32:
+        return "fixed32";
+    case PROTOBUF_C_TYPE_UINT64:
+        return "uint64";
+    case PROTOBUF_C_TYPE_FIXED64:
+        return "fixed64";
+    case PROTOBUF_C_TYPE_FLOAT:
+        return "float";
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return "double";
+    case PROTOBUF_C_TYPE_BOOL:
+        return "bool";
+    case PROTOBUF_C_TYPE_ENUM:
+        return "enum";
+    case PROTOBUF_C_TYPE_STRING:
+        return "string";
+    case PROTOBUF_C_TYPE_BYTES:
+        return "bytes";
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return "message";
+    }
+    return "?";
+}
+
+/* ------------------------------------------------------------------ numbers */
+
+/* A decimal integer string: optional '-', then digits only. */
+static int lt_jp_parse_decimal(const char *s, size_t len, lt_jp_int_t *out)
+{
+    size_t i = 0;
+
+    out->neg = len > 0 && s[0] == '-';
+    out->mag = 0;
+    i = (size_t)out->neg;
+    if (i == len)
+        return -1;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9)
+            return -1;
+        if (out->mag > (UINT64_MAX - d) / 10)
+            return -2; /* an integer, but beyond 64 bits */
+        out->mag = out->mag * 10 + d;
+    }
+    return 0;
+}
+
+/* A JSON integer, an integral real (1.0, 1e3) or a decimal string. Returns 0,
+ * or -1 after reporting the error. */
+static int lt_jp_get_int(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                         const json_t *json, lt_jp_int_t *out)
+{
+    if (json_is_integer(json)) {
+        json_int_t v = json_integer_value(json);
+        out->neg = v < 0;
+        out->mag = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+        return 0;
+    }
+    if (json_is_real(json)) {
+        double d = json_real_value(json), a = d < 0 ? -d : d;
+        /* 2^64 bounds the magnitude; the round trip through uint64 rejects
+         * fractions, and NaN fails the comparison. */
+        if (!(a < 18446744073709551616.0))
+            return lt_jp_out_of_range(jp, json, lt_type_name(field->type));
+        out->neg = d < 0;
+        out->mag = (uint64_t)a;
+        if ((double)out->mag == a)
+            return 0;
+    }
+    if (json_is_string(json)) {
+        int rc = lt_jp_parse_decimal(json_string_value(json), json_string_length(json), out);
+        if (rc == 0)
+            return 0;
+        if (rc == -2)
+            return lt_jp_out_of_range(jp, json, lt_type_name(field->type));
+    }
+    return lt_jp_expected(jp, "an integer", json);
+}
+
+/* Check v against the range of the field's type and store it at dst. */
+static int lt_jp_store_int(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                           const json_t *json, lt_jp_int_t v, void *dst)
+{
+    const uint64_t i32 = (uint64_t)1 << 31, i64 = (uint64_t)1 << 63;
+
+    switch (field->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_ENUM:
+        if (v.mag > (v.neg ? i32 : i32 - 1))
+            break;
+        *(int32_t *)dst = v.neg ? (int32_t)(-(int64_t)v.mag) : (int32_t)v.mag;
+        return 0;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        if ((v.neg && v.mag) || v.mag > UINT32_MAX)
+            break;
+        *(uint32_t *)dst = (uint32_t)v.mag;
+        return 0;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        if (v.mag > (v.neg ? i64 : i64 - 1))
+            break;
+        /* -(mag - 1) - 1 stays inside int64 for mag == 2^63 */
+        *(int64_t *)dst = v.neg && v.mag ? -(int64_t)(v.mag - 1) - 1 : (int64_t)v.mag;
+        return 0;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        if (v.neg && v.mag)
+            break;
+        *(uint64_t *)dst = v.mag;
+        return 0;
+    default:
+        break;
+    }
+    return lt_jp_out_of_range(jp, json, lt_type_name(field->type));
+}
+
+static int lt_jp_integer(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                         const json_t *json, void *dst)
+{
+    lt_jp_int_t v;
+
+    if (lt_jp_get_int(jp, field, json, &v) < 0)
+        return -1;
+    return lt_jp_store_int(jp, field, json, v, dst);
+}
+
+/* Whether s looks like a JSON number, so that strtod's extras (hex, "inf",
+ * leading blanks) stay out; strtod then decides the details. */
+static int lt_jp_is_decimal(const char *s, size_t len)
+{
+    size_t digits = s[0] == '-' ? 1 : 0;
+
+    return len > digits && s[digits] >= '0' && s[digits] <= '9' &&
+           strspn(s, "0123456789+-.eE") == len;
+}
+
+/* A number, or the strings "NaN", "Infinity", "-Infinity" or a decimal number. */
+static int lt_jp_get_double(lt_jp_t *jp, const json_t *json, double *out)
+{
+    const char *s;
+    char *end;
+
+    if (json_is_number(json)) {
+        *out = json_number_value(json);
+        return 0;
+    }
+    if (!json_is_string(json))
+        return lt_jp_expected(jp, "a number", json);
+    s = json_string_value(json);
+    if (strcmp(s, "NaN") == 0)
+        *out = NAN;
+    else if (strcmp(s, "Infinity") == 0)
+        *out = INFINITY;
+    else if (strcmp(s, "-Infinity") == 0)
+        *out = -INFINITY;
+    else if (lt_jp_is_decimal(s, json_string_length(json))) {
+        *out = strtod(s, &end);
+        if (end != s + json_string_length(json) || isinf(*out))
+            return lt_jp_expected(jp, "a number", json);
+    } else {
+        return lt_jp_expected(jp, "a number", json);
+    }
+    return 0;
+}
+
+static int lt_jp_floating(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                          const json_t *json, void *dst)
+{
+    double d;
+
+    if (lt_jp_get_double(jp, json, &d) < 0)
+        return -1;
+    if (field->type == PROTOBUF_C_TYPE_DOUBLE) {
+        *(double *)dst = d;
+        return 0;
+    }
+    if (isfinite(d) && (d > FLT_MAX || d < -FLT_MAX))
+        return lt_jp_out_of_range(jp, json, "float");
+    *(float *)dst = (float)d;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ text, bytes */
+
+/* A string checked as lt_pb_check checks decoded ones; result in a malloc'd copy,
+ * or the descriptor default when a proto3 field is left empty. */
+static int lt_jp_string(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                        const json_t *json, char **dst)
+{
+    const char *s, *why;
+    size_t len, off = 0;
+
+    if (!json_is_string(json))
+        return lt_jp_expected(jp, "a string", json);
+    s = json_string_value(json);
+    len = json_string_length(json);
+    why = lt_text_check(s, len, &off);
+    if (why)
+        return lt_jp_fail(jp, "%s (byte 0x%02x at offset %zu)", why, (unsigned char)s[off],
+                          off);
+    /* Keeping the default pointer keeps free_unpacked from freeing it; oneof
+     * members need their own "" because the packer drops a default pointer. */
+    if (len == 0 && field->label == PROTOBUF_C_LABEL_NONE && field->default_value &&
+        !(field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+        return 0;
+    *dst = malloc(len + 1);
+    if (*dst == NULL)
+        return lt_jp_fail(jp, "out of memory");
+    memcpy(*dst, s, len + 1);
+    return 0;
+}
+
+static int lt_b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-') /* standard or URL-safe alphabet */
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+/* Decode standard or URL-safe base64, padded or not, into out (3/4 of len).
+ * Returns the decoded length, or -1 with *bad at the offending offset. */
+static long lt_b64_decode(const char *s, size_t len, uint8_t *out, size_t *bad)
+{
+    size_t n = len, i, o = 0;
+    uint32_t acc = 0;
+    int v;
+
+    while (n > 0 && len - n < 2 && s[n - 1] == '=')
+        n--;
+    if ((n < len && len % 4 != 0) || n % 4 == 1) {
+        *bad = len;
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        v = lt_b64_value((unsigned char)s[i]);
+        if (v < 0) {
+            *bad = i;
+            return -1;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        if (i % 4 == 3) {
+            out[o++] = (uint8_t)(acc >> 16);
+            out[o++] = (uint8_t)(acc >> 8);
+            out[o++] = (uint8_t)acc;
+            acc = 0;
+        }
+    }
+    if (n % 4 == 2) {
+        out[o++] = (uint8_t)(acc >> 4);
+    } else if (n % 4 == 3) {
+        out[o++] = (uint8_t)(acc >> 10);
+        out[o++] = (uint8_t)(acc >> 2);
+    }
+    return (long)o;
+}
+
+static int lt_jp_bytes(lt_jp_t *jp, const json_t *json, ProtobufCBinaryData *dst)
+{
+    size_t len, bad = 0;
+    uint8_t *data;
+    long n;
+
+    if (!json_is_string(json))
+        return lt_jp_expected(jp, "a base64 string", json);
+    len = json_string_length(json);
+    if (len == 0)
+        return 0;
+    data = malloc(len / 4 * 3 + 3);
+    if (data == NULL)
+        return lt_jp_fail(jp, "out of memory");
+    n = lt_b64_decode(json_string_value(json), len, data, &bad);
+    if (n < 0) {
+        free(data);
+        if (bad == len)
+            return lt_jp_fail(jp, "invalid base64 (bad length or padding)");
+        return lt_jp_fail(jp, "invalid base64 (byte 0x%02x at offset %zu)",
+                          (unsigned char)json_string_value(json)[bad], bad);
+    }
+    if (n == 0) {
+        free(data);
+        return 0;
+    }
+    dst->data = data;
+    dst->len = (size_t)n;
+    return 0;
+}
+
+static int lt_jp_enum(lt_jp_t *jp, const ProtobufCFieldDescriptor *field, const json_t *json,
+                      void *dst)
+{
+    const ProtobufCEnumDescriptor *edesc = field->descriptor;
+    const ProtobufCEnumValue *ev;
+    char got[LT_JP_DESCR_MAX];
+
+    if (json_is_string(json)) {
+        ev = protobuf_c_enum_descriptor_get_value_by_name(edesc, json_string_value(json));
+        if (ev == NULL || strlen(ev->name) != json_string_length(json))
+            return lt_jp_fail(jp, "unknown %s value %s", edesc->name,
+                              lt_jp_describe(json, got, sizeof(got)));
+        *(int32_t *)dst = ev->value;
+        return 0;
+    }
+    /* Numbers pass like unknown values in binary: proto3 enums are open. */
+    if (json_is_number(json))
+        return lt_jp_integer(jp, field, json, dst);
+    return lt_jp_expected(jp, "an enum name or number", json);
+}
+
+/* ------------------------------------------------------------------ fields */
+
+static size_t lt_type_size(ProtobufCType type)
+{
+    switch (type) {
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return sizeof(uint64_t);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return sizeof(double);
+    case PROTOBUF_C_TYPE_FLOAT:
+        return sizeof(float);
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING:
+        return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(ProtobufCMessage *);
+    default:
+        return sizeof(uint32_t); /* 32-bit integers and enums */
+    }
+}
+
+/* A submessage is linked into its parent before it is filled, so that the
+ * parent's free_unpacked also releases a half-built child. */
+static int lt_jp_submessage(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                            const json_t *json, ProtobufCMessage **dst, int depth)
+{
+    const ProtobufCMessageDescriptor *desc = field->descriptor;
+
+    if (!json_is_object(json))
+        return lt_jp_expected(jp, "an object", json);
+    if (depth >= LT_JP_MAX_DEPTH)
+        return lt_jp_fail(jp, "nested deeper than %d messages", LT_JP_MAX_DEPTH);
+    *dst = malloc(desc->sizeof_message);
+    if (*dst == NULL)
+        return lt_jp_fail(jp, "out of memory");
+    protobuf_c_message_init(desc, *dst);
+    return lt_jp_fill(jp, *dst, json, depth + 1);
+}
+
+/* One value (a singular field or one element of a repeated one) into dst. */
+static int lt_jp_value(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                       const json_t *json, void *dst, int depth)
+{
+    switch (field->type) {
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return lt_jp_floating(jp, field, json, dst);
+    case PROTOBUF_C_TYPE_BOOL:
+        if (!json_is_boolean(json))
+            return lt_jp_expected(jp, "a boolean", json);
+        *(protobuf_c_boolean *)dst = json_is_true(json);
+        return 0;
+    case PROTOBUF_C_TYPE_ENUM:
+        return lt_jp_enum(jp, field, json, dst);
+    case PROTOBUF_C_TYPE_STRING:
+        return lt_jp_string(jp, field, json, dst);
+    case PROTOBUF_C_TYPE_BYTES:
+        return lt_jp_bytes(jp, json, dst);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return lt_jp_submessage(jp, field, json, dst, depth);
+    default:
+        return lt_jp_integer(jp, field, json, dst);
+    }
+}
+
+static int lt_jp_repeated(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                          const json_t *json, ProtobufCMessage *msg, int depth)
+{
+    char *base = (char *)msg, *arr;
+    size_t n, i, size = lt_type_size(field->type), saved;
+
+    if (!json_is_array(json))
+        return lt_jp_expected(jp, "an array", json);
+    n = json_array_size(json);
+    if (n == 0)
+        return 0;
+    arr = calloc(n, size);
+    if (arr == NULL)
+        return lt_jp_fail(jp, "out of memory");
+    /* Linked first: free_unpacked copes with the zeroed elements not yet set. */
+    *(size_t *)(base + field->quantifier_offset) = n;
+    *(void **)(base + field->offset) = arr;
+    for (i = 0; i < n; i++) {
+        saved = lt_jp_push_index(jp, i);
+        if (lt_jp_value(jp, field, json_array_get(json, i), arr + i * size, depth) < 0)
+            return -1;
+        lt_jp_pop(jp, saved);
+    }
+    return 0;
+}
+
+/* A oneof member: refuse when another member of the same oneof is already set. */
+static int lt_jp_oneof_claim(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                             ProtobufCMessage *msg)
+{
+    uint32_t *which = (uint32_t *)((char *)msg + field->quantifier_offset);
+    const ProtobufCFieldDescriptor *other;
+    char a[LT_JP_NAME_MAX], b[LT_JP_NAME_MAX];
+
+    if (*which != 0 && *which != field->id) {
+        other = protobuf_c_message_descriptor_get_field(msg->descriptor, *which);
+        return lt_jp_fail(jp, "%s and %s are both set, but they are members of one oneof",
+                          other ? lt_field_json_name(other, a, sizeof(a)) : "?",
+                          lt_field_json_name(field, b, sizeof(b)));
+    }
+    *which = field->id;
+    return 0;
+}
+
+static int lt_jp_field(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                       const json_t *json, ProtobufCMessage *msg, int depth)
+{
+    char *base = (char *)msg, name[LT_JP_NAME_MAX];
+    size_t saved;
+    int rc;
+
+    if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && lt_jp_oneof_claim(jp, field, msg))
+        return -1;
+    saved = lt_jp_push(jp, lt_field_json_name(field, name, sizeof(name)));
+    if (field->label == PROTOBUF_C_LABEL_REPEATED) {
+        rc = lt_jp_repeated(jp, field, json, msg, depth);
+    } else {
+        rc = lt_jp_value(jp, field, json, base + field->offset, depth);
+        /* proto2 and proto3 `optional` scalars carry a has_ flag */
+        if (rc == 0 && field->label == PROTOBUF_C_LABEL_OPTIONAL &&
+            !(field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE)
+            *(protobuf_c_boolean *)(base + field->quantifier_offset) = 1;
+    }
+    if (rc == 0)
+        lt_jp_pop(jp, saved);
+    return rc;
+}
+
+/* The value of field in obj under its JSON or its original name; both is an error. */
+static int lt_jp_lookup(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                        const json_t *obj, const json_t **out)
+{
+    char buf[LT_JP_NAME_MAX];
+    const char *jname = lt_field_json_name(field, buf, sizeof(buf));
+    const json_t *by_json = json_object_get(obj, jname);
+    const json_t *by_name = strcmp(jname, field->name) ? json_object_get(obj, field->name)
+                                                       : NULL;
+
+    if (by_json && by_name)
+        return lt_jp_fail(jp, "field given twice, as %s and as %s", jname, field->name);
+    *out = by_json ? by_json : by_name;
+    return 0;
+}
+
+static int lt_jp_unknown_keys(lt_jp_t *jp, const ProtobufCMessageDescriptor *desc,
+                              const json_t *obj)
+{
+    const char *key;
+    const json_t *value = NULL;
+    char text[LT_JP_DESCR_MAX];
+    unsigned f;
+
+    json_object_foreach((json_t *)(uintptr_t)obj, key, value) {
+        for (f = 0; f < desc->n_fields; f++) {
+            if (lt_field_matches(&desc->fields[f], key))
+                break;
+        }
+        if (f == desc->n_fields) {
+            lt_jp_excerpt(key, strlen(key), text, sizeof(text));
+            lt_jp_push(jp, text);
+            return lt_jp_fail(jp, "unknown field");
+        }
+    }
+    return 0;
+}
+
+static int lt_jp_fill(lt_jp_t *jp, ProtobufCMessage *msg, const json_t *json, int depth)
+{
+    const ProtobufCMessageDescriptor *desc = msg->descriptor;
+    const json_t *value = NULL;
+    unsigned f;
+
+    if (!json_is_object(json))
+        return lt_jp_expected(jp, "an object", json);
+    if (lt_jp_unknown_keys(jp, desc, json) < 0)
+        return -1;
+    for (f = 0; f < desc->n_fields; f++) {
+        if (lt_jp_lookup(jp, &desc->fields[f], json, &value) < 0)
+            return -1;
+        if (value == NULL || json_is_null(value))
+            continue; /* null means absent */
+        if (lt_jp_field(jp, &desc->fields[f], value, msg, depth) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+ProtobufCMessage *lt_json_to_pb(const ProtobufCMessageDescriptor *desc, const json_t *json,
+                                char *errstr, size_t errstr_size)
+{
+    lt_jp_t jp = {.root = desc->name, .errstr = errstr, .errstr_size = errstr_size};
+    ProtobufCMessage *msg = malloc(desc->sizeof_message);
+
+    if (msg == NULL) {
+        lt_jp_fail(&jp, "out of memory");
+        return NULL;
+    }
+    protobuf_c_message_init(desc, msg);
+    if (lt_jp_fill(&jp, msg, json, 0) < 0) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        return NULL;
+    }
+    return msg;
+}
+
+/* ------------------------------------------------------------------ to JSON */
+
+static json_t *lt_b64_encode(const uint8_t *data, size_t len)
+{
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = (len + 2) / 3 * 4, i, o = 0;
+    char *out = malloc(n + 1);
+    json_t *json;
+    uint32_t acc;
+
+    if (out == NULL)
+        return NULL;
+    for (i = 0; i < len; i += 3) {
+        acc = (uint32_t)data[i] << 16;
+        if (i + 1 < len)
+            acc |= (uint32_t)data[i + 1] << 8;
+        if (i + 2 < len)
+            acc |= data[i + 2];
+        out[o++] = abc[acc >> 18 & 63];
+        out[o++] = abc[acc >> 12 & 63];
+        out[o++] = i + 1 < len ? abc[acc >> 6 & 63] : '=';
+        out[o++] = i + 2 < len ? abc[acc & 63] : '=';
+    }
+    out[o] = '\0';
+    json = json_stringn(out, o);
+    free(out);
+    return json;
+}
+
+/* NaN and the infinities are strings in proto3 JSON (and json_real refuses them). */
+static json_t *lt_pj_double(double d)
+{
+    if (isnan(d))
+        return json_string("NaN");
+    if (isinf(d))
+        return json_string(d > 0 ? "Infinity" : "-Infinity");
+    return json_real(d);
+}
+
+static json_t *lt_pj_enum(const ProtobufCFieldDescriptor *field, int32_t v)
+{
+    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(field->descriptor, v);
+
+    return ev ? json_string(ev->name) : json_integer(v);
+}
+
+/* 64-bit integers are strings: JSON readers often hold numbers in doubles. */
+static json_t *lt_pj_int64(const ProtobufCFieldDescriptor *field, const void *member)
+{
+    char buf[24];
+
+    if (field->type == PROTOBUF_C_TYPE_UINT64 || field->type == PROTOBUF_C_TYPE_FIXED64)
+        snprintf(buf, sizeof(buf), "%" PRIu64, *(const uint64_t *)member);
+    else
+        snprintf(buf, sizeof(buf), "%" PRId64, *(const int64_t *)member);
+    return json_string(buf);
+}
+
+/* One value; NULL on OOM or for a string that is not UTF-8 (jansson refuses it). */
+static json_t *lt_pj_value(const ProtobufCFieldDescriptor *field, const void *member,
+                           int depth)
+{
+    switch (field->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        return json_integer(*(const int32_t *)member);
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        return json_integer(*(const uint32_t *)member);
+    case PROTOBUF_C_TYPE_FLOAT:
+        return lt_pj_double(*(const float *)member);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return lt_pj_double(*(const double *)member);
+    case PROTOBUF_C_TYPE_BOOL:
+        return json_boolean(*(const protobuf_c_boolean *)member);
+    case PROTOBUF_C_TYPE_ENUM:
+        return lt_pj_enum(field, *(const int32_t *)member);
+    case PROTOBUF_C_TYPE_STRING:
+        return json_string(*(const char *const *)member);
+    case PROTOBUF_C_TYPE_BYTES:
+        return lt_b64_encode(((const ProtobufCBinaryData *)member)->data,
+                             ((const ProtobufCBinaryData *)member)->len);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return lt_pj_message(*(const ProtobufCMessage *const *)member, depth + 1);
+    default:
+        return lt_pj_int64(field, member);
+    }
+}
+
+static int lt_pj_is_default(const ProtobufCFieldDescriptor *field, const void *member)
+{
+    switch (field->type) {
+    case PROTOBUF_C_TYPE_FLOAT:
+        return *(const float *)member == 0;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return *(const double *)member == 0;
+    case PROTOBUF_C_TYPE_BOOL:
+        return !*(const protobuf_c_boolean *)member;
+    case PROTOBUF_C_TYPE_STRING:
+        return *(const char *const *)member == NULL || **(const char *const *)member == '\0';
+    case PROTOBUF_C_TYPE_BYTES:
+        return ((const ProtobufCBinaryData *)member)->len == 0;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return *(const void *const *)member == NULL;
+    default:
+        return lt_type_size(field->type) == 8 ? *(const uint64_t *)member == 0
+                                              : *(const uint32_t *)member == 0;
+    }
+}
+
+/* Whether a singular field is emitted, with the presence rules of the packer. */
+static int lt_pj_present(const ProtobufCFieldDescriptor *field, const ProtobufCMessage *msg)
+{
+    const char *base = (const char *)msg;
+    const void *member = base + field->offset;
+    const void *ptr = *(const void *const *)member;
+    int pointer = field->type == PROTOBUF_C_TYPE_STRING || field->type == PROTOBUF_C_TYPE_MESSAGE;
+
+    if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+        if (*(const uint32_t *)(base + field->quantifier_offset) != field->id)
+            return 0;
+        return !pointer || (ptr != NULL && ptr != field->default_value);
+    }
+    switch (field->label) {
+    case PROTOBUF_C_LABEL_REQUIRED:
+        return 1;
+    case PROTOBUF_C_LABEL_OPTIONAL:
+        if (pointer)
+            return ptr != NULL && ptr != field->default_value;
+        return *(const protobuf_c_boolean *)(base + field->quantifier_offset);
+    default:
+        return !lt_pj_is_default(field, member);
+    }
+}
+
+static json_t *lt_pj_repeated(const ProtobufCFieldDescriptor *field,
+                              const ProtobufCMessage *msg, int depth)
+{
+    const char *base = (const char *)msg;
+    size_t n = *(const size_t *)(base + field->quantifier_offset), i;
+    const char *arr = *(const char *const *)(base + field->offset);
+    size_t size = lt_type_size(field->type);
+    json_t *json = json_array();
+
+    for (i = 0; json && i < n; i++) {
+        if (json_array_append_new(json, lt_pj_value(field, arr + i * size, depth)) < 0) {
+            json_decref(json);
+            json = NULL;
+        }
+    }
+    return json;
+}
+
+static json_t *lt_pj_message(const ProtobufCMessage *msg, int depth)
+{
+    const ProtobufCMessageDescriptor *desc = msg->descriptor;
+    const ProtobufCFieldDescriptor *field;
+    char name[LT_JP_NAME_MAX];
+    json_t *json, *value;
+    unsigned f;
+
+    if (depth > LT_JP_MAX_DEPTH)
+        return NULL;
+    json = json_object();
+    for (f = 0; json && f < desc->n_fields; f++) {
+        field = &desc->fields[f];
+        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
+            if (*(const size_t *)((const char *)msg + field->quantifier_offset) == 0)
+                continue;
+            value = lt_pj_repeated(field, msg, depth);
+        } else if (lt_pj_present(field, msg)) {
+            value = lt_pj_value(field, (const char *)msg + field->offset, depth);
+        } else {
+            continue;
+        }
+        /* set_new steals value, also on failure, and fails on a NULL value */
+        if (json_object_set_new(json, lt_field_json_name(field, name, sizeof(name)),
+                                value) < 0) {
+            json_decref(json);
+            json = NULL;
+        }
+    }
+    return json;
+}
+
+json_t *lt_pb_to_json(const ProtobufCMessage *msg)
+{
+    return lt_pj_message(msg, 0);
+}

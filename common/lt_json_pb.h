@@ -1,0 +1,26 @@
+/* lt_json_pb — JSON <-> protobuf through the protobuf-c descriptors.
+ *
+ * Follows the proto3 JSON mapping: lowerCamelCase names on output, both the
+ * JSON name and the original field name accepted on input; 64-bit integers as
+ * strings on output (numbers or strings accepted); bytes as base64; enums by
+ * name (numbers accepted); default values omitted on output; null means absent.
+ * No per-message code: one walker serves every message type. */
+#ifndef LT_JSON_PB_H
+#define LT_JSON_PB_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+
+/* Build a message of type desc from a JSON object. Unknown keys, wrong types,
+ * out-of-range numbers and invalid text are errors; errstr then names the field
+ * path ("child.name.given: expected a string, got number"). The result is freed
+ * with protobuf_c_message_free_unpacked(msg, NULL). */
+ProtobufCMessage *lt_json_to_pb(const ProtobufCMessageDescriptor *desc, const json_t *json,
+                                char *errstr, size_t errstr_size);
+
+/* The proto3 JSON form of msg; a new reference, NULL on OOM. */
+json_t *lt_pb_to_json(const ProtobufCMessage *msg);
+
+#endif

@@ -1,0 +1,30 @@
+/* lt_kafka — librdkafka set-up shared by the agent, the sink and provisioning. */
+#ifndef LT_KAFKA_H
+#define LT_KAFKA_H
+
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "lt_conf.h"
+
+/* A new rd_kafka_conf_t with every [kafka] pair applied, logs routed to lt_log.
+ * Returns NULL with errstr naming the bad property. */
+rd_kafka_conf_t *lt_kafka_conf_new(const lt_conf_kv_t *kafka, char *errstr,
+                                   size_t errstr_size);
+
+/* Set one property, errors into errstr. Returns 0 or -1. */
+int lt_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                      size_t errstr_size);
+
+/* Topic names: lt.<province>.<commune>.events / .control */
+void lt_kafka_topic_name(char *out, size_t size, const char *province, const char *commune,
+                         const char *kind);
+
+/* Create topics with the Admin API (one partition each). An existing topic is
+ * fine. replication_factor -1 uses the broker default. Returns 0 or -1. */
+int lt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t count,
+                           int replication_factor, int timeout_ms, char *errstr,
+                           size_t errstr_size);
+
+#endif

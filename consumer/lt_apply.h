@@ -1,0 +1,100 @@
+/* lt_apply — turning one poll round of Kafka messages into one PostgreSQL
+ * transaction.
+ *
+ * Planning is pure: it decodes, verifies and validates every message against
+ * the communes' known progress and produces a plan (staging rows, offsets,
+ * sequence progress, gaps, quarantine entries). Committing runs the plan in a
+ * single transaction. A failed commit leaves the in-memory progress untouched,
+ * so the same messages are planned again after a reload. */
+#ifndef LT_APPLY_H
+#define LT_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "lt_buf.h"
+#include "lt_codec.h"
+#include "lt_pg.h"
+
+/* One Kafka message, independent of librdkafka so tests can build them. */
+typedef struct lt_msg {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const uint8_t *key;
+    size_t key_len;
+    const uint8_t *value;
+    size_t len;
+} lt_msg_t;
+
+/* What the sink knows of one registered commune. */
+typedef struct lt_commune {
+    char code[8];
+    char events_topic[64];
+    char *key_id;     /* NULL: integrity-only signatures accepted */
+    char *public_key; /* PEM */
+    uint64_t last_seq;
+    uint8_t last_hash[LT_SHA256_LEN];
+    /* Planned in the current round, applied to the fields above on commit. */
+    uint64_t plan_last_seq;
+    uint8_t plan_last_hash[LT_SHA256_LEN];
+    uint64_t plan_events, plan_batches, plan_duplicates;
+    int64_t plan_last_recorded_us;
+    int in_plan;
+} lt_commune_t;
+
+typedef struct lt_apply_stats {
+    uint64_t messages;
+    uint64_t events_applied;
+    uint64_t batches_applied;
+    uint64_t duplicates_skipped;
+    uint64_t gaps;
+    uint64_t quarantined;
+    uint64_t rounds;
+} lt_apply_stats_t;
+
+typedef struct lt_apply {
+    char province[4];
+    size_t max_message_bytes;
+    int allow_integrity_only; /* accept "sha256:" batches from communes without a key */
+    lt_commune_t *communes;
+    size_t n_communes;
+    /* the plan of the current round */
+    lt_buf_t copy;     /* staging rows, COPY text format */
+    lt_buf_t offsets;  /* lines of "topic\tpartition\tnext_offset" */
+    lt_buf_t gaps;     /* COPY rows for lt.seq_gap */
+    lt_buf_t quarantine; /* COPY rows for lt.quarantine */
+    lt_buf_t batches;  /* COPY rows for lt.batch_log */
+    lt_buf_t scratch;
+    size_t plan_rows, plan_quarantined, plan_gaps, plan_batches, plan_offsets;
+    lt_apply_stats_t stats;
+} lt_apply_t;
+
+void lt_apply_init(lt_apply_t *apply, const char *province, size_t max_message_bytes,
+                   int allow_integrity_only);
+void lt_apply_destroy(lt_apply_t *apply);
+
+/* Load registered communes and their progress from the province database. */
+lt_pg_rc_t lt_apply_load(lt_apply_t *apply, PGconn *pg, char *errstr, size_t errstr_size);
+
+/* Register a commune in memory (tests; lt_apply_load does this from SQL). */
+lt_commune_t *lt_apply_add_commune(lt_apply_t *apply, const char *code, const char *key_id,
+                                   const char *public_key, uint64_t last_seq);
+lt_commune_t *lt_apply_commune_by_topic(lt_apply_t *apply, const char *topic);
+
+/* Plan a round. Never fails: what cannot be applied is planned for quarantine. */
+void lt_apply_plan(lt_apply_t *apply, const lt_msg_t *msgs, size_t n);
+
+/* Run the plan in one transaction; on success the progress becomes current.
+ * On failure the plan is discarded (plan again after lt_apply_load). */
+lt_pg_rc_t lt_apply_commit(lt_apply_t *apply, PGconn *pg, char *errstr, size_t errstr_size);
+
+/* Forget the current plan. */
+void lt_apply_reset_plan(lt_apply_t *apply);
+
+/* The province schema (idempotent). */
+lt_pg_rc_t lt_apply_migrate(PGconn *pg, char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,28 @@
+/* lt_sink — the province sink daemon: consume every commune's events topic,
+ * apply each poll round in one PostgreSQL transaction, resume from the offsets
+ * stored there. */
+#ifndef LT_SINK_H
+#define LT_SINK_H
+
+#include "lt_conf.h"
+
+typedef struct lt_sink_conf {
+    char *province;  /* 2-digit province code */
+    char *postgres;  /* conninfo of the province database */
+    char *group_id;  /* Kafka consumer group; lienthong-sink-<province> if unset */
+    char *log_level;
+    char *units_file; /* unit list; the installed copy if unset */
+    long round_max_messages;
+    long round_max_ms;
+    long max_message_bytes;
+    int allow_integrity_only;
+    long stats_interval_s;
+    long replication_factor; /* for provisioned topics; -1 = broker default */
+} lt_sink_conf_t;
+
+extern const lt_conf_opt_t lt_sink_conf_table[];
+
+/* Run until SIGTERM/SIGINT. Returns 0 on a clean stop, 1 on a fatal error. */
+int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc);
+
+#endif

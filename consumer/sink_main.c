@@ -1,0 +1,250 @@
+/* lienthong-sink — the province side: schema, commune provisioning, the
+ * applying daemon and a status report. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "lt_apply.h"
+#include "lt_cli.h"
+#include "lt_kafka.h"
+#include "lt_log.h"
+#include "lt_pg.h"
+#include "lt_sign.h"
+#include "lt_sink.h"
+#include "lt_units.h"
+#include "lt_util.h"
+
+static const char sink_commands[] =
+    "  migrate                       create or update the province schema\n"
+    "  provision COMMUNE [KEY.pem]   register a commune of this province and create its\n"
+    "                                topics; KEY.pem is its Ed25519 public key\n"
+    "  run                           apply every commune's events until SIGTERM\n"
+    "  status                        per-commune progress, lag, gaps and quarantine\n";
+
+static int sink_require(const lt_sink_conf_t *sc)
+{
+    const char *missing = !sc->province ? "sink.province" : !sc->postgres ? "sink.postgres" : NULL;
+    if (missing) {
+        fprintf(stderr, "error: %s is not set (in the config file or with -o %s=...)\n",
+                missing, missing);
+        return 2;
+    }
+    if (!lt_is_digits(sc->province, 2)) {
+        fprintf(stderr, "error: sink.province must be 2 digits, got \"%s\"\n", sc->province);
+        return 2;
+    }
+    return 0;
+}
+
+static PGconn *sink_connect(const lt_sink_conf_t *sc)
+{
+    char errstr[1024];
+    PGconn *pg = lt_pg_connect(sc->postgres, "lienthong-sink", errstr, sizeof(errstr));
+    if (!pg)
+        fprintf(stderr, "error: %s\n", errstr);
+    return pg;
+}
+
+static int sink_cmd_migrate(const lt_sink_conf_t *sc)
+{
+    char errstr[1024];
+    PGconn *pg = sink_connect(sc);
+    if (!pg)
+        return 1;
+    lt_pg_rc_t rc = lt_apply_migrate(pg, errstr, sizeof(errstr));
+    PQfinish(pg);
+    if (rc != LT_PG_OK) {
+        fprintf(stderr, "error: %s\n", errstr);
+        return 1;
+    }
+    printf("province %s: schema lt ready\n", sc->province);
+    return 0;
+}
+
+/* Admin client: a producer handle is the lightest that can call CreateTopics. */
+static rd_kafka_t *sink_admin_new(const lt_conf_t *conf)
+{
+    char errstr[512];
+    rd_kafka_conf_t *kc = lt_kafka_conf_new(&conf->kafka, errstr, sizeof(errstr));
+    if (!kc) {
+        fprintf(stderr, "error: %s\n", errstr);
+        return NULL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof(errstr));
+    if (!rk) {
+        fprintf(stderr, "error: cannot create Kafka client: %s\n", errstr);
+        rd_kafka_conf_destroy(kc);
+    }
+    return rk;
+}
+
+static int sink_register(PGconn *pg, const lt_sink_conf_t *sc, const lt_unit_t *unit,
+                         const char *events, const char *control, const char *key_id,
+                         const char *pem)
+{
+    char errstr[1024];
+    const char *params[] = {unit->code, sc->province, unit->full_name, events, control,
+                            key_id, pem};
+    lt_pg_rc_t rc = lt_pg_exec(pg,
+                               "INSERT INTO lt.commune (commune_code, province_code, name,"
+                               " events_topic, control_topic, key_id, public_key)"
+                               " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                               " ON CONFLICT (commune_code) DO UPDATE SET"
+                               " key_id = coalesce(EXCLUDED.key_id, lt.commune.key_id),"
+                               " public_key = coalesce(EXCLUDED.public_key, lt.commune.public_key)",
+                               7, params, errstr, sizeof(errstr));
+    if (rc != LT_PG_OK) {
+        fprintf(stderr, "error: %s\n", errstr);
+        return 1;
+    }
+    return 0;
+}
+
+static int sink_cmd_provision(const lt_conf_t *conf, const lt_sink_conf_t *sc, int argc,
+                              char **argv)
+{
+    char errstr[1024], events[64], control[64], key_id[LT_KEY_ID_MAX];
+    char *pem = NULL;
+    int rc = 1;
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: lienthong-sink provision COMMUNE [PUBLIC_KEY.pem]\n");
+        return 2;
+    }
+    lt_units_t *units = lt_units_load(sc->units_file, errstr, sizeof(errstr));
+    if (!units) {
+        fprintf(stderr, "error: %s\n", errstr);
+        return 1;
+    }
+    const lt_unit_t *unit = lt_units_commune(units, argv[1]);
+    if (!unit || strcmp(unit->province_code, sc->province) != 0) {
+        fprintf(stderr, "error: commune \"%s\" is not in province %s (%s) in the 2025 unit list\n",
+                argv[1], sc->province,
+                unit ? "it belongs to another province" : "no commune has this code");
+        goto done;
+    }
+    if (argc == 3) {
+        if (!(pem = lt_read_file(argv[2], NULL, errstr, sizeof(errstr))) ||
+            lt_sign_key_id_of_pem(pem, key_id, sizeof(key_id), errstr, sizeof(errstr)) != 0) {
+            fprintf(stderr, "error: %s\n", errstr);
+            goto done;
+        }
+    }
+    lt_kafka_topic_name(events, sizeof(events), sc->province, unit->code, "events");
+    lt_kafka_topic_name(control, sizeof(control), sc->province, unit->code, "control");
+    rd_kafka_t *rk = sink_admin_new(conf);
+    if (!rk)
+        goto done;
+    const char *topics[] = {events, control};
+    int trc = lt_kafka_create_topics(rk, topics, 2, (int)sc->replication_factor, 15000, errstr,
+                                     sizeof(errstr));
+    rd_kafka_destroy(rk);
+    if (trc != 0) {
+        fprintf(stderr, "error: %s\n", errstr);
+        goto done;
+    }
+    PGconn *pg = sink_connect(sc);
+    if (pg) {
+        rc = sink_register(pg, sc, unit, events, control, pem ? key_id : NULL, pem);
+        PQfinish(pg);
+    }
+    if (rc == 0)
+        printf("commune %s %s: topics %s, %s; signer %s\n", unit->code, unit->full_name, events,
+               control, pem ? key_id : "sha256: (integrity only)");
+done:
+    free(pem);
+    lt_units_destroy(units);
+    return rc;
+}
+
+static int64_t sink_high_watermark(rd_kafka_t *rk, const char *topic)
+{
+    int64_t low = -1, high = -1;
+    if (rd_kafka_query_watermark_offsets(rk, topic, 0, &low, &high, 5000))
+        return -1;
+    return high;
+}
+
+static const char sink_status_sql[] =
+    "SELECT c.commune_code, c.name, c.events_topic, coalesce(p.last_seq, 0),"
+    " coalesce(p.events_applied, 0), coalesce(k.next_offset, 0),"
+    " coalesce(to_char(p.updated_at, 'YYYY-MM-DD HH24:MI:SS'), '-'),"
+    " (SELECT count(*) FROM lt.seq_gap g WHERE g.commune_code = c.commune_code"
+    "   AND g.resolved_at IS NULL),"
+    " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
+    "   AND q.replayed_at IS NULL)"
+    " FROM lt.commune c LEFT JOIN lt.commune_progress p USING (commune_code)"
+    " LEFT JOIN lt.kafka_offset k ON k.topic = c.events_topic AND k.partition = 0"
+    " WHERE c.province_code = $1 ORDER BY c.commune_code";
+
+static int sink_cmd_status(const lt_conf_t *conf, const lt_sink_conf_t *sc)
+{
+    char errstr[1024];
+    PGresult *res;
+    PGconn *pg = sink_connect(sc);
+    if (!pg)
+        return 1;
+    const char *params[] = {sc->province};
+    lt_pg_rc_t rc = lt_pg_query(pg, sink_status_sql, 1, params, &res, errstr, sizeof(errstr));
+    PQfinish(pg);
+    if (rc != LT_PG_OK) {
+        fprintf(stderr, "error: %s\n", errstr);
+        return 1;
+    }
+    rd_kafka_t *rk = sink_admin_new(conf);
+    printf("%-7s %-28s %10s %10s %10s %6s %5s %5s  %s\n", "commune", "name", "last_seq",
+           "applied", "offset", "lag", "gaps", "quar", "last applied (UTC)");
+    for (int row = 0; row < PQntuples(res); row++) {
+        int64_t next = strtoll(PQgetvalue(res, row, 5), NULL, 10);
+        int64_t high = rk ? sink_high_watermark(rk, PQgetvalue(res, row, 2)) : -1;
+        char lag[24] = "?";
+        if (high >= 0)
+            snprintf(lag, sizeof(lag), "%" PRId64, high > next ? high - next : 0);
+        printf("%-7s %-28.28s %10s %10s %10" PRId64 " %6s %5s %5s  %s\n", PQgetvalue(res, row, 0),
+               PQgetvalue(res, row, 1), PQgetvalue(res, row, 3), PQgetvalue(res, row, 4), next,
+               lag, PQgetvalue(res, row, 7), PQgetvalue(res, row, 8), PQgetvalue(res, row, 6));
+    }
+    PQclear(res);
+    if (rk)
+        rd_kafka_destroy(rk);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    lt_sink_conf_t sc;
+    memset(&sc, 0, sizeof(sc));
+    lt_conf_t conf = {.table = lt_sink_conf_table, .dst = &sc};
+    lt_cli_t cli = {.prog = "lienthong-sink",
+                    .summary = "province sink: Kafka to PostgreSQL, exactly once, in order",
+                    .commands = sink_commands,
+                    .default_conf = "/etc/lienthong/sink.ini"};
+    int rc = lt_cli_parse(&cli, &conf, argc, argv, 0);
+    if (rc != 0) {
+        lt_conf_destroy(&conf);
+        return rc < 0 ? 0 : rc;
+    }
+    int level = lt_log_level_parse(sc.log_level);
+    lt_log_init("sink", cli.verbose ? LT_LOG_DEBUG : level < 0 ? LT_LOG_INFO : level);
+    const char *cmd = cli.argv[0];
+    if ((rc = sink_require(&sc)) != 0)
+        ;
+    else if (strcmp(cmd, "migrate") == 0)
+        rc = sink_cmd_migrate(&sc);
+    else if (strcmp(cmd, "provision") == 0)
+        rc = sink_cmd_provision(&conf, &sc, cli.argc, cli.argv);
+    else if (strcmp(cmd, "status") == 0)
+        rc = sink_cmd_status(&conf, &sc);
+    else if (strcmp(cmd, "run") == 0) {
+        lt_signals_install();
+        rc = lt_sink_run(&conf, &sc);
+    } else {
+        fprintf(stderr, "%s: unknown command \"%s\"\n\nCommands:\n%s", cli.prog, cmd,
+                sink_commands);
+        rc = 2;
+    }
+    lt_conf_destroy(&conf);
+    return rc;
+}

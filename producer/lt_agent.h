@@ -1,0 +1,43 @@
+/* lt_agent — the commune agent's daemon loop: claim outbox rows, batch, sign,
+ * produce idempotently, and mark rows sent only from delivery reports. */
+#ifndef LT_AGENT_H
+#define LT_AGENT_H
+
+#include <stdint.h>
+
+#include "lt_conf.h"
+
+typedef struct lt_agent_conf {
+    char *commune;           /* 5-digit commune code */
+    char *province;          /* 2-digit province code */
+    char *code_list_version; /* code list the commune code belongs to */
+    char *postgres;          /* conninfo of the commune database */
+    char *agent_id;          /* defaults to the host name */
+    char *signing_key;       /* Ed25519 private key PEM; none = integrity-only */
+    char *log_level;
+    long batch_max_events;
+    long batch_max_bytes;
+    long linger_ms;
+    long poll_interval_ms;
+    long max_inflight_batches;
+    long read_chunk;
+    long stats_interval_s;
+} lt_agent_conf_t;
+
+extern const lt_conf_opt_t lt_agent_conf_table[];
+
+/* Counters of one agent, first-class state. */
+typedef struct lt_agent_stats {
+    uint64_t rows_claimed;
+    uint64_t rows_rejected;
+    uint64_t batches_produced;
+    uint64_t batches_acked;
+    uint64_t events_acked;
+    uint64_t delivery_errors;
+    uint64_t rewinds;
+} lt_agent_stats_t;
+
+/* Run until SIGTERM/SIGINT. Returns 0 on a clean stop, 1 on a fatal error. */
+int lt_agent_run(const lt_conf_t *conf, const lt_agent_conf_t *ac);
+
+#endif

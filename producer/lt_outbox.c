@@ -1,0 +1,396 @@
+#include "lt_outbox.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "lt_buf.h"
+#include "lt_codec.h"
+#include "lt_event.h"
+#include "lt_json_pb.h"
+#include "lt_util.h"
+
+extern const char lt_commune_schema_sql[];
+
+#define LT_ROW_COLUMNS                                                                  \
+    "entity_type, entity_id, version, op, "                                             \
+    "(extract(epoch FROM occurred_at) * 1000000)::bigint, "                             \
+    "(extract(epoch FROM recorded_at) * 1000000)::bigint, payload::text"
+
+lt_pg_rc_t lt_outbox_init_schema(PGconn *conn, const char *commune, char *errstr,
+                                 size_t errstr_size)
+{
+    lt_pg_rc_t rc = lt_pg_exec(conn, lt_commune_schema_sql, 0, NULL, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    const char *params[] = {commune};
+    return lt_pg_exec(conn,
+                      "INSERT INTO lt.agent_state (commune_code) VALUES ($1) "
+                      "ON CONFLICT DO NOTHING",
+                      1, params, errstr, errstr_size);
+}
+
+lt_pg_rc_t lt_outbox_load_state(PGconn *conn, const char *commune, lt_outbox_state_t *st,
+                                char *errstr, size_t errstr_size)
+{
+    const char *params[] = {commune};
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(conn,
+                                "SELECT next_seq, acked_seq, last_batch_hash "
+                                "FROM lt.agent_state WHERE commune_code = $1",
+                                1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        lt_err(errstr, errstr_size,
+               "commune %s has no agent_state row: run `lienthong-agent init` first", commune);
+        return LT_PG_FATAL;
+    }
+    memset(st, 0, sizeof(*st));
+    st->next_seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    st->acked_seq = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+    if (!PQgetisnull(res, 0, 2)) {
+        size_t len;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 2), &len);
+        if (raw && len == 32) {
+            memcpy(st->last_batch_hash, raw, 32);
+            st->has_last_batch_hash = 1;
+        }
+        PQfreemem(raw);
+    }
+    PQclear(res);
+    return LT_PG_OK;
+}
+
+static ProtobufCMessage *lt_outbox_parse_payload(Lienthong__V1__EntityType type,
+                                                 const char *json_text, char *errstr,
+                                                 size_t errstr_size)
+{
+    json_error_t jerr;
+    json_t *json = json_loads(json_text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json) {
+        lt_err(errstr, errstr_size, "payload is not valid JSON: %s", jerr.text);
+        return NULL;
+    }
+    char inner[512];
+    ProtobufCMessage *msg = lt_json_to_pb(lt_entity_payload_desc(type), json, inner,
+                                          sizeof(inner));
+    json_decref(json);
+    if (!msg)
+        lt_err(errstr, errstr_size, "payload: %s", inner);
+    return msg;
+}
+
+Lienthong__V1__Event *lt_outbox_make_event(const char *entity_type, const char *entity_id,
+                                           uint64_t version, const char *op,
+                                           int64_t occurred_at_us, int64_t recorded_at_us,
+                                           const char *payload_json, char *errstr,
+                                           size_t errstr_size)
+{
+    Lienthong__V1__Event *ev = malloc(sizeof(*ev));
+    lienthong__v1__event__init(ev);
+    ev->entity_type = lt_entity_type_parse(entity_type);
+    ev->op = lt_op_parse(op);
+    ev->entity_id = strdup(entity_id);
+    ev->version = version;
+    ev->occurred_at_us = occurred_at_us;
+    ev->recorded_at_us = recorded_at_us;
+    if (ev->entity_type == LIENTHONG__V1__ENTITY_TYPE__ENTITY_TYPE_UNSPECIFIED) {
+        lt_err(errstr, errstr_size, "unknown entity_type \"%s\"", entity_type);
+        goto fail;
+    }
+    if (ev->op == LIENTHONG__V1__OP__OP_DELETE)
+        return ev;
+    ProtobufCMessage *payload = lt_outbox_parse_payload(ev->entity_type, payload_json ? payload_json : "null",
+                                                        errstr, errstr_size);
+    if (!payload)
+        goto fail;
+    lt_event_set_payload(ev, payload);
+    char check[512];
+    if (lt_pb_check(payload, check, sizeof(check)) != LT_DECODE_OK) {
+        lt_err(errstr, errstr_size, "payload: %s", check);
+        goto fail;
+    }
+    ev->content_hash.data = malloc(LT_SHA256_LEN);
+    ev->content_hash.len = LT_SHA256_LEN;
+    lt_event_payload_hash(ev, ev->content_hash.data);
+    return ev;
+fail:
+    protobuf_c_message_free_unpacked(&ev->base, NULL);
+    return NULL;
+}
+
+static Lienthong__V1__Event *lt_outbox_row_event(PGresult *res, int row, int col,
+                                                 char *errstr, size_t errstr_size)
+{
+    return lt_outbox_make_event(
+        PQgetvalue(res, row, col), PQgetvalue(res, row, col + 1),
+        strtoull(PQgetvalue(res, row, col + 2), NULL, 10), PQgetvalue(res, row, col + 3),
+        strtoll(PQgetvalue(res, row, col + 4), NULL, 10),
+        strtoll(PQgetvalue(res, row, col + 5), NULL, 10),
+        PQgetisnull(res, row, col + 6) ? NULL : PQgetvalue(res, row, col + 6), errstr,
+        errstr_size);
+}
+
+/* The arrays of one claim, as PostgreSQL array literals. */
+typedef struct lt_claim_arrays {
+    lt_buf_t ids, seqs;                          /* numbered rows */
+    lt_buf_t bad_ids, bad_reasons;               /* refused rows */
+    lt_buf_t types, entity_ids, versions, deleted, hashes, state_seqs; /* entity_state */
+} lt_claim_arrays_t;
+
+static void lt_claim_arrays_open(lt_claim_arrays_t *a)
+{
+    lt_buf_t *all[] = {&a->ids, &a->seqs, &a->bad_ids, &a->bad_reasons, &a->types,
+                       &a->entity_ids, &a->versions, &a->deleted, &a->hashes, &a->state_seqs};
+    for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++) {
+        memset(all[i], 0, sizeof(*all[i]));
+        lt_buf_puts(all[i], "{");
+    }
+}
+
+static void lt_claim_arrays_close(lt_claim_arrays_t *a, int free_them)
+{
+    lt_buf_t *all[] = {&a->ids, &a->seqs, &a->bad_ids, &a->bad_reasons, &a->types,
+                       &a->entity_ids, &a->versions, &a->deleted, &a->hashes, &a->state_seqs};
+    for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++) {
+        if (free_them)
+            lt_buf_free(all[i]);
+        else
+            lt_buf_puts(all[i], "}");
+    }
+}
+
+static void lt_claim_add_good(lt_claim_arrays_t *a, const char *id, uint64_t seq,
+                              const Lienthong__V1__Event *ev, int first)
+{
+    const char *sep = first ? "" : ",";
+    lt_buf_printf(&a->ids, "%s%s", sep, id);
+    lt_buf_printf(&a->seqs, "%s%" PRIu64, sep, seq);
+    lt_buf_puts(&a->types, sep);
+    lt_buf_array_str(&a->types, lt_entity_type_name(ev->entity_type));
+    lt_buf_puts(&a->entity_ids, sep);
+    lt_buf_array_str(&a->entity_ids, ev->entity_id);
+    lt_buf_printf(&a->versions, "%s%" PRIu64, sep, ev->version);
+    lt_buf_printf(&a->deleted, "%s%s", sep,
+                  ev->op == LIENTHONG__V1__OP__OP_DELETE ? "t" : "f");
+    lt_buf_printf(&a->hashes, "%s\"", sep);
+    lt_buf_hex(&a->hashes, ev->content_hash.data, ev->content_hash.len);
+    lt_buf_puts(&a->hashes, "\"");
+    lt_buf_printf(&a->state_seqs, "%s%" PRIu64, sep, seq);
+}
+
+static void lt_claim_add_bad(lt_claim_arrays_t *a, const char *id, const char *reason,
+                             int first)
+{
+    const char *sep = first ? "" : ",";
+    lt_buf_printf(&a->bad_ids, "%s%s", sep, id);
+    lt_buf_puts(&a->bad_reasons, sep);
+    lt_buf_array_str(&a->bad_reasons, reason);
+}
+
+static lt_pg_rc_t lt_claim_write(PGconn *conn, const char *commune, lt_claim_arrays_t *a,
+                                 uint64_t next_seq, char *errstr, size_t errstr_size)
+{
+    const char *numbered[] = {lt_buf_cstr(&a->ids), lt_buf_cstr(&a->seqs)};
+    lt_pg_rc_t rc = lt_pg_exec(conn,
+                               "UPDATE lt.outbox o SET seq = v.seq "
+                               "FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seq) "
+                               "WHERE o.id = v.id",
+                               2, numbered, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    const char *refused[] = {lt_buf_cstr(&a->bad_ids), lt_buf_cstr(&a->bad_reasons)};
+    rc = lt_pg_exec(conn,
+                    "UPDATE lt.outbox o SET rejected_at = now(), reject_reason = v.reason "
+                    "FROM unnest($1::bigint[], $2::text[]) AS v(id, reason) WHERE o.id = v.id",
+                    2, refused, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    /* Newest version wins; within one claim the same entity may appear twice. */
+    const char *state[] = {lt_buf_cstr(&a->types),    lt_buf_cstr(&a->entity_ids),
+                           lt_buf_cstr(&a->versions), lt_buf_cstr(&a->deleted),
+                           lt_buf_cstr(&a->hashes),   lt_buf_cstr(&a->state_seqs)};
+    rc = lt_pg_exec(conn,
+                    "INSERT INTO lt.entity_state AS s "
+                    "(entity_type, entity_id, version, deleted, content_hash, seq) "
+                    "SELECT DISTINCT ON (t, i) t, i, v, d, decode(h, 'hex'), q "
+                    "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[], "
+                    "$5::text[], $6::bigint[]) AS u(t, i, v, d, h, q) "
+                    "ORDER BY t, i, v DESC "
+                    "ON CONFLICT (entity_type, entity_id) DO UPDATE SET "
+                    "version = EXCLUDED.version, deleted = EXCLUDED.deleted, "
+                    "content_hash = EXCLUDED.content_hash, seq = EXCLUDED.seq "
+                    "WHERE s.version < EXCLUDED.version",
+                    6, state, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    char next[24];
+    snprintf(next, sizeof(next), "%" PRIu64, next_seq);
+    const char *params[] = {next, commune};
+    return lt_pg_exec(conn,
+                      "UPDATE lt.agent_state SET next_seq = $1, updated_at = now() "
+                      "WHERE commune_code = $2",
+                      2, params, errstr, errstr_size);
+}
+
+static void lt_claim_sort_rows(PGresult *res, lt_claim_arrays_t *a, uint64_t *next_seq,
+                               int *claimed, int *rejected)
+{
+    for (int row = 0; row < PQntuples(res); row++) {
+        char reason[512];
+        Lienthong__V1__Event *ev = lt_outbox_row_event(res, row, 1, reason, sizeof(reason));
+        const char *id = PQgetvalue(res, row, 0);
+        if (ev) {
+            lt_claim_add_good(a, id, (*next_seq)++, ev, *claimed == 0);
+            (*claimed)++;
+            protobuf_c_message_free_unpacked(&ev->base, NULL);
+        } else {
+            lt_claim_add_bad(a, id, reason, *rejected == 0);
+            (*rejected)++;
+        }
+    }
+}
+
+lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, lt_outbox_state_t *st,
+                           int limit, int *claimed, int *rejected, char *errstr,
+                           size_t errstr_size)
+{
+    char limit_text[16];
+    snprintf(limit_text, sizeof(limit_text), "%d", limit);
+    const char *params[] = {limit_text};
+    PGresult *res = NULL;
+    lt_claim_arrays_t arrays;
+    uint64_t next_seq = st->next_seq;
+    *claimed = *rejected = 0;
+    lt_pg_rc_t rc = lt_pg_exec(conn, "BEGIN", 0, NULL, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    /* Only committed rows are visible, and only rows without a sequence are
+     * taken: a row that commits after a higher id is numbered later, never lost. */
+    rc = lt_pg_query(conn,
+                     "SELECT id, " LT_ROW_COLUMNS " FROM lt.outbox "
+                     "WHERE seq IS NULL AND rejected_at IS NULL ORDER BY id LIMIT $1 "
+                     "FOR UPDATE",
+                     1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK || PQntuples(res) == 0)
+        goto done;
+    lt_claim_arrays_open(&arrays);
+    lt_claim_sort_rows(res, &arrays, &next_seq, claimed, rejected);
+    lt_claim_arrays_close(&arrays, 0);
+    rc = lt_claim_write(conn, commune, &arrays, next_seq, errstr, errstr_size);
+    lt_claim_arrays_close(&arrays, 1);
+done:
+    PQclear(res);
+    if (rc == LT_PG_OK)
+        rc = lt_pg_exec(conn, "COMMIT", 0, NULL, errstr, errstr_size);
+    else
+        lt_pg_exec(conn, "ROLLBACK", 0, NULL, NULL, 0);
+    if (rc == LT_PG_OK)
+        st->next_seq = next_seq;
+    else
+        *claimed = *rejected = 0;
+    return rc;
+}
+
+lt_pg_rc_t lt_outbox_read(PGconn *conn, uint64_t from_seq, int limit,
+                          Lienthong__V1__Event ***events, size_t *count, char *errstr,
+                          size_t errstr_size)
+{
+    char from[24], lim[16];
+    snprintf(from, sizeof(from), "%" PRIu64, from_seq);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {from, lim};
+    PGresult *res;
+    *events = NULL;
+    *count = 0;
+    lt_pg_rc_t rc = lt_pg_query(conn,
+                                "SELECT seq, " LT_ROW_COLUMNS " FROM lt.outbox "
+                                "WHERE seq >= $1 ORDER BY seq LIMIT $2",
+                                2, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    int n = PQntuples(res);
+    Lienthong__V1__Event **out = calloc((size_t)n + 1, sizeof(*out));
+    for (int row = 0; row < n; row++) {
+        char reason[512];
+        uint64_t seq = strtoull(PQgetvalue(res, row, 0), NULL, 10);
+        /* Rows were valid when claimed; failing now means the row was edited. */
+        out[row] = lt_outbox_row_event(res, row, 1, reason, sizeof(reason));
+        if (!out[row] || seq != from_seq + (uint64_t)row) {
+            lt_err(errstr, errstr_size, "outbox row seq=%" PRIu64 " %s", seq,
+                   out[row] ? "breaks the sequence (was seq edited?)" : reason);
+            lt_outbox_events_free(out, (size_t)row + 1);
+            PQclear(res);
+            return LT_PG_FATAL;
+        }
+        out[row]->seq = seq;
+    }
+    PQclear(res);
+    *events = out;
+    *count = (size_t)n;
+    return LT_PG_OK;
+}
+
+void lt_outbox_events_free(Lienthong__V1__Event **events, size_t count)
+{
+    if (!events)
+        return;
+    for (size_t i = 0; i < count; i++)
+        if (events[i])
+            protobuf_c_message_free_unpacked(&events[i]->base, NULL);
+    free(events);
+}
+
+lt_pg_rc_t lt_outbox_mark_sent(PGconn *conn, const char *commune, uint64_t first_seq,
+                               uint64_t last_seq, const uint8_t hash[32], char *errstr,
+                               size_t errstr_size)
+{
+    char first[24], last[24], hex[65];
+    snprintf(first, sizeof(first), "%" PRIu64, first_seq);
+    snprintf(last, sizeof(last), "%" PRIu64, last_seq);
+    lt_hex(hash, 32, hex);
+    const char *params[] = {first, last, hex, commune};
+    /* One statement, so the two updates commit together without BEGIN. */
+    return lt_pg_exec(conn,
+                      "WITH sent AS (UPDATE lt.outbox SET sent_at = now() "
+                      "  WHERE seq BETWEEN $1 AND $2 AND sent_at IS NULL) "
+                      "UPDATE lt.agent_state SET acked_seq = GREATEST(acked_seq, $2::bigint), "
+                      "last_batch_hash = decode($3, 'hex'), updated_at = now() "
+                      "WHERE commune_code = $4",
+                      4, params, errstr, errstr_size);
+}
+
+lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uint64_t *seq,
+                                  char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(conn,
+                                "SELECT min(seq) FROM lt.outbox "
+                                "WHERE seq IS NOT NULL AND sent_at IS NULL",
+                                0, NULL, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *seq = PQgetisnull(res, 0, 0) ? st->next_seq : strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return LT_PG_OK;
+}
+
+lt_pg_rc_t lt_outbox_pending(PGconn *conn, uint64_t *pending, char *errstr,
+                             size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(conn,
+                                "SELECT count(*) FROM lt.outbox "
+                                "WHERE sent_at IS NULL AND rejected_at IS NULL",
+                                0, NULL, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *pending = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return LT_PG_OK;
+}

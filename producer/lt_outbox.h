@@ -1,0 +1,69 @@
+/* lt_outbox — the commune's transactional outbox, as the agent sees it.
+ *
+ * The agent is the only writer of outbox.seq. lt_outbox_claim() numbers the
+ * committed rows that have no sequence yet, in id order, and records each
+ * entity's newest version in entity_state, all in one transaction. Rows are
+ * read for sending by sequence, so a crash between claim and delivery resends
+ * exactly the claimed-but-unacknowledged range. */
+#ifndef LT_OUTBOX_H
+#define LT_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "lienthong/v1/lienthong.pb-c.h"
+#include "lt_pg.h"
+
+typedef struct lt_outbox_state {
+    uint64_t next_seq;          /* next sequence to assign */
+    uint64_t acked_seq;         /* every seq <= this is acknowledged by Kafka */
+    uint8_t last_batch_hash[32];
+    int has_last_batch_hash;
+} lt_outbox_state_t;
+
+/* Create the commune schema (idempotent) and the agent_state row. */
+lt_pg_rc_t lt_outbox_init_schema(PGconn *conn, const char *commune, char *errstr,
+                                 size_t errstr_size);
+
+/* Load agent_state for commune. */
+lt_pg_rc_t lt_outbox_load_state(PGconn *conn, const char *commune, lt_outbox_state_t *st,
+                                char *errstr, size_t errstr_size);
+
+/* Number up to limit unassigned rows. *claimed gets how many got a sequence,
+ * *rejected how many were refused (their reason is stored on the row).
+ * st->next_seq advances. */
+lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, lt_outbox_state_t *st,
+                           int limit, int *claimed, int *rejected, char *errstr,
+                           size_t errstr_size);
+
+/* Read up to limit events with seq >= from_seq, in sequence order. *events is
+ * a malloc'd array of malloc'd events (free with lt_outbox_events_free). */
+lt_pg_rc_t lt_outbox_read(PGconn *conn, uint64_t from_seq, int limit,
+                          Lienthong__V1__Event ***events, size_t *count, char *errstr,
+                          size_t errstr_size);
+void lt_outbox_events_free(Lienthong__V1__Event **events, size_t count);
+
+/* Mark first..last sent and record the batch hash as the chain's head. */
+lt_pg_rc_t lt_outbox_mark_sent(PGconn *conn, const char *commune, uint64_t first_seq,
+                               uint64_t last_seq, const uint8_t hash[32], char *errstr,
+                               size_t errstr_size);
+
+/* Lowest unacknowledged assigned sequence (next_seq when none). */
+lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uint64_t *seq,
+                                  char *errstr, size_t errstr_size);
+
+/* Rows not yet acknowledged (assigned or not), for heartbeats and status. */
+lt_pg_rc_t lt_outbox_pending(PGconn *conn, uint64_t *pending, char *errstr,
+                             size_t errstr_size);
+
+/* Build an Event from JSON payload text and row fields. Returns NULL with a
+ * reason in errstr when the payload does not fit the entity's type. */
+Lienthong__V1__Event *lt_outbox_make_event(const char *entity_type, const char *entity_id,
+                                           uint64_t version, const char *op,
+                                           int64_t occurred_at_us, int64_t recorded_at_us,
+                                           const char *payload_json, char *errstr,
+                                           size_t errstr_size);
+
+#endif

@@ -1,0 +1,46 @@
+-- Commune schema, created by `lienthong-agent init`. Idempotent.
+--
+-- The commune system writes each change and its outbox row in ONE transaction.
+-- The agent is the only writer of outbox.seq: it numbers committed rows in id
+-- order, so a row whose transaction commits late is numbered late, never skipped.
+CREATE SCHEMA IF NOT EXISTS lt;
+
+CREATE TABLE IF NOT EXISTS lt.outbox (
+    id            bigserial PRIMARY KEY,
+    entity_type   text        NOT NULL CHECK (entity_type IN ('civil_record', 'dossier')),
+    entity_id     text        NOT NULL CHECK (length(entity_id) BETWEEN 1 AND 128),
+    version       bigint      NOT NULL CHECK (version > 0),
+    op            text        NOT NULL CHECK (op IN ('upsert', 'delete')),
+    occurred_at   timestamptz NOT NULL,
+    recorded_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    payload       jsonb,                   -- proto3 JSON of CivilRecord or Dossier
+    seq           bigint UNIQUE,           -- commune sequence, set by the agent
+    sent_at       timestamptz,             -- set from Kafka's delivery report only
+    rejected_at   timestamptz,             -- the agent refused the row (see reason)
+    reject_reason text,
+    CHECK ((op = 'delete') = (payload IS NULL))
+);
+CREATE INDEX IF NOT EXISTS outbox_unassigned ON lt.outbox (id)
+    WHERE seq IS NULL AND rejected_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_unsent ON lt.outbox (seq)
+    WHERE seq IS NOT NULL AND sent_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS lt.agent_state (
+    commune_code    text PRIMARY KEY,
+    next_seq        bigint NOT NULL DEFAULT 1,  -- the next sequence to assign
+    acked_seq       bigint NOT NULL DEFAULT 0,  -- every seq <= this is in Kafka
+    last_batch_hash bytea,                      -- SHA-256 of the last delivered batch
+    updated_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- The commune's current state as sent, newest version per entity; the
+-- province holds the same rows, which is what the digests compare.
+CREATE TABLE IF NOT EXISTS lt.entity_state (
+    entity_type  text    NOT NULL,
+    entity_id    text    NOT NULL,
+    version      bigint  NOT NULL,
+    deleted      boolean NOT NULL,
+    content_hash bytea,
+    seq          bigint  NOT NULL,
+    PRIMARY KEY (entity_type, entity_id)
+);
