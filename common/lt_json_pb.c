@@ -145,6 +145,20 @@ static void lt_jp_excerpt(const char *s, size_t len, char *out, size_t size)
     strcpy(out + n, n < len ? "..." : "");
 }
 
+/* The shortest of %.15g..%.17g that reads back as d: "1e+39", not
+ * "9.9999999999999994e+38". */
+static void lt_jp_format_real(double d, char *out, size_t size)
+{
+    int prec;
+
+    for (prec = 15; prec < 17; prec++) {
+        snprintf(out, size, "%.*g", prec, d);
+        if (strtod(out, NULL) == d)
+            return;
+    }
+    snprintf(out, size, "%.17g", d);
+}
+
 /* What a JSON value is, for "expected X, got Y". */
 static const char *lt_jp_describe(const json_t *json, char *out, size_t size)
 {
@@ -160,7 +174,8 @@ static const char *lt_jp_describe(const json_t *json, char *out, size_t size)
         snprintf(out, size, "number %" JSON_INTEGER_FORMAT, json_integer_value(json));
         break;
     case JSON_REAL:
-        snprintf(out, size, "number %.17g", json_real_value(json));
+        lt_jp_format_real(json_real_value(json), text, sizeof(text));
+        snprintf(out, size, "number %s", text);
         break;
     case JSON_TRUE:
     case JSON_FALSE:

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "lt_event.h"
+#include "lt_fault.h"
 #include "lt_json_pb.h"
 #include "lt_sign.h"
 #include "lt_util.h"
@@ -537,8 +538,10 @@ static lt_pg_rc_t lt_apply_run(lt_apply_t *apply, PGconn *pg, char *errstr, size
         if (rc == LT_PG_OK)
             rc = lt_pg_exec(pg, lt_progress_sql, 0, NULL, errstr, errstr_size);
     }
-    if (rc == LT_PG_OK)
+    if (rc == LT_PG_OK) {
+        lt_fault_point("sink.before_commit");
         rc = lt_pg_exec(pg, "COMMIT", 0, NULL, errstr, errstr_size);
+    }
     return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "lt_apply.h"
+#include "lt_fault.h"
 #include "lt_kafka.h"
 #include "lt_log.h"
 #include "lt_pg.h"
@@ -251,6 +252,7 @@ static int lt_sink_apply_round(lt_sink_t *sink)
         size_t rows = sink->apply.plan_rows, quarantined = sink->apply.plan_quarantined;
         lt_pg_rc_t rc = lt_apply_commit(&sink->apply, sink->pg, errstr, sizeof(errstr));
         if (rc == LT_PG_OK) {
+            lt_fault_point("sink.after_commit");
             lt_debug("round applied", "messages=%zu events=%zu quarantined=%zu", sink->n_held,
                      rows, quarantined);
             if (quarantined)

@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "lt_codec.h"
+#include "lt_fault.h"
 #include "lt_kafka.h"
 #include "lt_log.h"
 #include "lt_outbox.h"
@@ -63,8 +64,9 @@ typedef struct lt_agent {
     char agent_id[64];
     lt_outbox_state_t st;
     uint64_t cursor;          /* next sequence to read for sending */
-    uint8_t prev_hash[LT_SHA256_LEN];
-    uint8_t acked_hash[LT_SHA256_LEN];
+    uint8_t prev_hash[LT_SHA256_LEN];  /* chain head of what was produced */
+    uint8_t acked_hash[LT_SHA256_LEN]; /* chain head of what Kafka acknowledged */
+    int has_prev, has_acked;           /* false until the commune's first batch */
     Lienthong__V1__Event **buf; /* events read, not yet batched */
     size_t buf_len, buf_cap, buf_pos;
     int64_t buf_since_ms;     /* when the oldest unbatched event was read */
@@ -319,7 +321,7 @@ static int lt_agent_send_batch(lt_agent_t *agent)
     batch.first_seq = events[0]->seq;
     batch.last_seq = events[n - 1]->seq;
     batch.prev_batch_hash.data = agent->prev_hash;
-    batch.prev_batch_hash.len = LT_SHA256_LEN;
+    batch.prev_batch_hash.len = agent->has_prev ? LT_SHA256_LEN : 0;
     batch.created_at_us = lt_now_us();
     batch.n_events = n;
     batch.events = events;
@@ -336,6 +338,7 @@ static int lt_agent_send_batch(lt_agent_t *agent)
     if (lt_agent_produce(agent, value, len, inf) != 0)
         return -1;
     memcpy(agent->prev_hash, inf->hash, LT_SHA256_LEN);
+    agent->has_prev = 1;
     for (size_t i = 0; i < n; i++) {
         protobuf_c_message_free_unpacked(&events[i]->base, NULL);
         events[i] = NULL;
@@ -344,6 +347,7 @@ static int lt_agent_send_batch(lt_agent_t *agent)
     agent->buf_since_ms = lt_monotonic_ms();
     agent->inflight++;
     agent->stats.batches_produced++;
+    lt_fault_point("agent.after_produce");
     lt_debug("batch produced", "topic=%s first_seq=%" PRIu64 " last_seq=%" PRIu64 " bytes=%zu",
              agent->topic, inf->first_seq, inf->last_seq, len);
     return 0;
@@ -369,6 +373,7 @@ static lt_pg_rc_t lt_agent_mark_acked(lt_agent_t *agent, char *errstr, size_t er
         if (rc != LT_PG_OK)
             return rc; /* kept in the list; tried again next round */
         memcpy(agent->acked_hash, last->hash, LT_SHA256_LEN);
+        agent->has_acked = 1;
         if (last->last_seq > agent->st.acked_seq)
             agent->st.acked_seq = last->last_seq;
         agent->acked_head = last->next;
@@ -397,6 +402,7 @@ static lt_pg_rc_t lt_agent_rewind(lt_agent_t *agent, char *errstr, size_t errstr
     lt_agent_buf_drop(agent);
     agent->cursor = first;
     memcpy(agent->prev_hash, agent->acked_hash, LT_SHA256_LEN);
+    agent->has_prev = agent->has_acked;
     agent->rewind = 0;
     agent->stats.rewinds++;
     return LT_PG_OK;
@@ -492,6 +498,7 @@ static int lt_agent_open(lt_agent_t *agent, const lt_conf_t *conf, char *errstr,
     if (agent->st.has_last_batch_hash)
         memcpy(agent->acked_hash, agent->st.last_batch_hash, LT_SHA256_LEN);
     memcpy(agent->prev_hash, agent->acked_hash, LT_SHA256_LEN);
+    agent->has_prev = agent->has_acked = agent->st.has_last_batch_hash;
     while ((rc = lt_outbox_first_unsent(agent->pg, &agent->st, &agent->cursor, errstr,
                                         errstr_size)) == LT_PG_RETRY && !lt_stop_requested)
         lt_agent_pg_trouble(agent, rc, "find unsent", errstr, &backoff);
