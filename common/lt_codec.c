@@ -50,7 +50,8 @@ static void lt_path_pop(lt_path_t *path, size_t saved)
 }
 
 /* The path for messages; the root is named by its type. */
-static const char *lt_path_str(const lt_path_t *path, const ProtobufCMessageDescriptor *desc)
+static const char *lt_path_str(const lt_path_t *path,
+                               const ProtobufCMessageDescriptor *desc)
 {
     return path->len ? path->buf : desc->name;
 }
@@ -163,7 +164,8 @@ static lt_decode_err_t lt_check_string(lt_check_t *chk, const char *s)
 }
 
 /* One value of a field: only strings and submessages can be wrong once unpacked. */
-static lt_decode_err_t lt_check_value(lt_check_t *chk, const ProtobufCFieldDescriptor *field,
+static lt_decode_err_t lt_check_value(lt_check_t *chk,
+                                      const ProtobufCFieldDescriptor *field,
                                       const void *member, int depth)
 {
     if (field->type == PROTOBUF_C_TYPE_STRING)
@@ -196,7 +198,8 @@ static lt_decode_err_t lt_check_repeated(lt_check_t *chk,
     return err;
 }
 
-static lt_decode_err_t lt_check_field(lt_check_t *chk, const ProtobufCFieldDescriptor *field,
+static lt_decode_err_t lt_check_field(lt_check_t *chk,
+                                      const ProtobufCFieldDescriptor *field,
                                       const ProtobufCMessage *msg, int depth)
 {
     const char *base = (const char *)msg;
@@ -230,9 +233,9 @@ static lt_decode_err_t lt_check_message(lt_check_t *chk, const ProtobufCMessage 
         return LT_DECODE_MALFORMED;
     }
     if (msg->n_unknown_fields > 0) {
-        lt_err(chk->errstr, chk->errstr_size,
-               "%s: unknown field %u (wire type %d) in %s", lt_path_str(&chk->path, desc),
-               (unsigned)msg->unknown_fields[0].tag, (int)msg->unknown_fields[0].wire_type,
+        const ProtobufCMessageUnknownField *uf = &msg->unknown_fields[0];
+        lt_err(chk->errstr, chk->errstr_size, "%s: unknown field %u (wire type %d) in %s",
+               lt_path_str(&chk->path, desc), (unsigned)uf->tag, (int)uf->wire_type,
                desc->name);
         return LT_DECODE_UNKNOWN_FIELD;
     }
@@ -288,14 +291,17 @@ static lt_decode_err_t lt_wire_value(lt_wire_t *w, const ProtobufCFieldDescripto
                                      unsigned index, const uint8_t *val, size_t vlen,
                                      int depth)
 {
+    int is_text = field->type == PROTOBUF_C_TYPE_STRING;
+    const uint8_t *nul = is_text ? memchr(val, 0, vlen) : NULL;
     lt_decode_err_t err = LT_DECODE_OK;
     size_t saved = lt_path_field(&w->path, field->name);
 
     if (field->label == PROTOBUF_C_LABEL_REPEATED && index != (unsigned)-1)
         lt_path_index(&w->path, index);
-    if (field->type == PROTOBUF_C_TYPE_STRING && memchr(val, '\0', vlen)) {
-        lt_err(w->errstr, w->errstr_size, "%s: control character (byte 0x00 at offset %zu)",
-               w->path.buf, (size_t)((const uint8_t *)memchr(val, '\0', vlen) - val));
+    if (nul) {
+        lt_err(w->errstr, w->errstr_size,
+               "%s: control character (byte 0x00 at offset %zu)", w->path.buf,
+               (size_t)(nul - val));
         err = LT_DECODE_BAD_TEXT;
     } else if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
         err = lt_wire_scan(w, field->descriptor, val, vlen, depth + 1);
@@ -451,10 +457,16 @@ int lt_event_payload_hash(const Lienthong__V1__Event *ev, uint8_t out[LT_SHA256_
     uint8_t *buf;
     size_t len = 0;
 
-    if (ev->payload_case == LIENTHONG__V1__EVENT__PAYLOAD_CIVIL_RECORD && ev->civil_record)
-        payload = &ev->civil_record->base;
-    else if (ev->payload_case == LIENTHONG__V1__EVENT__PAYLOAD_DOSSIER && ev->dossier)
-        payload = &ev->dossier->base;
+    switch (ev->payload_case) {
+    case LIENTHONG__V1__EVENT__PAYLOAD_CIVIL_RECORD:
+        payload = ev->civil_record ? &ev->civil_record->base : NULL;
+        break;
+    case LIENTHONG__V1__EVENT__PAYLOAD_DOSSIER:
+        payload = ev->dossier ? &ev->dossier->base : NULL;
+        break;
+    default:
+        break;
+    }
     if (payload == NULL)
         return -1;
     buf = lt_pb_pack(payload, &len);

@@ -56,7 +56,10 @@ static const char *lt_json_name(const char *name, char *out, size_t size)
         }
         if (n + 1 >= size)
             return NULL;
-        out[n++] = upper && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
+        if (upper && *name >= 'a' && *name <= 'z')
+            out[n++] = (char)(*name - 'a' + 'A');
+        else
+            out[n++] = *name;
         upper = 0;
     }
     out[n] = '\0';
@@ -198,15 +201,16 @@ static int lt_jp_expected(lt_jp_t *jp, const char *what, const json_t *json)
 {
     char got[LT_JP_DESCR_MAX];
 
-    return lt_jp_fail(jp, "expected %s, got %s", what, lt_jp_describe(json, got, sizeof(got)));
+    lt_jp_describe(json, got, sizeof(got));
+    return lt_jp_fail(jp, "expected %s, got %s", what, got);
 }
 
 static int lt_jp_out_of_range(lt_jp_t *jp, const json_t *json, const char *type)
 {
     char got[LT_JP_DESCR_MAX];
 
-    return lt_jp_fail(jp, "%s is out of range for %s", lt_jp_describe(json, got, sizeof(got)),
-                      type);
+    lt_jp_describe(json, got, sizeof(got));
+    return lt_jp_fail(jp, "%s is out of range for %s", got, type);
 }
 
 static const char *lt_type_name(ProtobufCType type)
@@ -296,7 +300,8 @@ static int lt_jp_get_int(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
             return 0;
     }
     if (json_is_string(json)) {
-        int rc = lt_jp_parse_decimal(json_string_value(json), json_string_length(json), out);
+        int rc =
+            lt_jp_parse_decimal(json_string_value(json), json_string_length(json), out);
         if (rc == 0)
             return 0;
         if (rc == -2)
@@ -428,8 +433,8 @@ static int lt_jp_string(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
     len = json_string_length(json);
     why = lt_text_check(s, len, &off);
     if (why)
-        return lt_jp_fail(jp, "%s (byte 0x%02x at offset %zu)", why, (unsigned char)s[off],
-                          off);
+        return lt_jp_fail(jp, "%s (byte 0x%02x at offset %zu)", why,
+                          (unsigned char)s[off], off);
     /* Keeping the default pointer keeps free_unpacked from freeing it; oneof
      * members need their own "" because the packer drops a default pointer. */
     if (len == 0 && field->label == PROTOBUF_C_LABEL_NONE && field->default_value &&
@@ -525,8 +530,8 @@ static int lt_jp_bytes(lt_jp_t *jp, const json_t *json, ProtobufCBinaryData *dst
     return 0;
 }
 
-static int lt_jp_enum(lt_jp_t *jp, const ProtobufCFieldDescriptor *field, const json_t *json,
-                      void *dst)
+static int lt_jp_enum(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
+                      const json_t *json, void *dst)
 {
     const ProtobufCEnumDescriptor *edesc = field->descriptor;
     const ProtobufCEnumValue *ev;
@@ -535,8 +540,8 @@ static int lt_jp_enum(lt_jp_t *jp, const ProtobufCFieldDescriptor *field, const 
     if (json_is_string(json)) {
         ev = protobuf_c_enum_descriptor_get_value_by_name(edesc, json_string_value(json));
         if (ev == NULL || strlen(ev->name) != json_string_length(json))
-            return lt_jp_fail(jp, "unknown %s value %s", edesc->name,
-                              lt_jp_describe(json, got, sizeof(got)));
+            return lt_jp_fail(jp, "%s is not a value of %s",
+                              lt_jp_describe(json, got, sizeof(got)), edesc->name);
         *(int32_t *)dst = ev->value;
         return 0;
     }
@@ -547,6 +552,12 @@ static int lt_jp_enum(lt_jp_t *jp, const ProtobufCFieldDescriptor *field, const 
 }
 
 /* ------------------------------------------------------------------ fields */
+
+/* Strings and messages are pointers: presence without a has_ flag. */
+static int lt_type_is_pointer(ProtobufCType type)
+{
+    return type == PROTOBUF_C_TYPE_STRING || type == PROTOBUF_C_TYPE_MESSAGE;
+}
 
 static size_t lt_type_size(ProtobufCType type)
 {
@@ -679,7 +690,7 @@ static int lt_jp_field(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
         /* proto2 and proto3 `optional` scalars carry a has_ flag */
         if (rc == 0 && field->label == PROTOBUF_C_LABEL_OPTIONAL &&
             !(field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-            field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE)
+            !lt_type_is_pointer(field->type))
             *(protobuf_c_boolean *)(base + field->quantifier_offset) = 1;
     }
     if (rc == 0)
@@ -746,8 +757,8 @@ static int lt_jp_fill(lt_jp_t *jp, ProtobufCMessage *msg, const json_t *json, in
     return 0;
 }
 
-ProtobufCMessage *lt_json_to_pb(const ProtobufCMessageDescriptor *desc, const json_t *json,
-                                char *errstr, size_t errstr_size)
+ProtobufCMessage *lt_json_to_pb(const ProtobufCMessageDescriptor *desc,
+                                const json_t *json, char *errstr, size_t errstr_size)
 {
     lt_jp_t jp = {.root = desc->name, .errstr = errstr, .errstr_size = errstr_size};
     ProtobufCMessage *msg = malloc(desc->sizeof_message);
@@ -806,7 +817,8 @@ static json_t *lt_pj_double(double d)
 
 static json_t *lt_pj_enum(const ProtobufCFieldDescriptor *field, int32_t v)
 {
-    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(field->descriptor, v);
+    const ProtobufCEnumValue *ev =
+        protobuf_c_enum_descriptor_get_value(field->descriptor, v);
 
     return ev ? json_string(ev->name) : json_integer(v);
 }
@@ -857,6 +869,8 @@ static json_t *lt_pj_value(const ProtobufCFieldDescriptor *field, const void *me
 
 static int lt_pj_is_default(const ProtobufCFieldDescriptor *field, const void *member)
 {
+    const char *str;
+
     switch (field->type) {
     case PROTOBUF_C_TYPE_FLOAT:
         return *(const float *)member == 0;
@@ -865,7 +879,8 @@ static int lt_pj_is_default(const ProtobufCFieldDescriptor *field, const void *m
     case PROTOBUF_C_TYPE_BOOL:
         return !*(const protobuf_c_boolean *)member;
     case PROTOBUF_C_TYPE_STRING:
-        return *(const char *const *)member == NULL || **(const char *const *)member == '\0';
+        str = *(const char *const *)member;
+        return str == NULL || *str == '\0';
     case PROTOBUF_C_TYPE_BYTES:
         return ((const ProtobufCBinaryData *)member)->len == 0;
     case PROTOBUF_C_TYPE_MESSAGE:
@@ -877,12 +892,13 @@ static int lt_pj_is_default(const ProtobufCFieldDescriptor *field, const void *m
 }
 
 /* Whether a singular field is emitted, with the presence rules of the packer. */
-static int lt_pj_present(const ProtobufCFieldDescriptor *field, const ProtobufCMessage *msg)
+static int lt_pj_present(const ProtobufCFieldDescriptor *field,
+                         const ProtobufCMessage *msg)
 {
     const char *base = (const char *)msg;
     const void *member = base + field->offset;
-    const void *ptr = *(const void *const *)member;
-    int pointer = field->type == PROTOBUF_C_TYPE_STRING || field->type == PROTOBUF_C_TYPE_MESSAGE;
+    int pointer = lt_type_is_pointer(field->type);
+    const void *ptr = pointer ? *(const void *const *)member : NULL;
 
     if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
         if (*(const uint32_t *)(base + field->quantifier_offset) != field->id)

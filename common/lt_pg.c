@@ -4,6 +4,14 @@
 
 #include "lt_util.h"
 
+/* Server notices ("relation already exists, skipping") are not errors: keep
+ * them out of the logs. */
+static void lt_pg_ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 PGconn *lt_pg_connect(const char *conninfo, const char *application_name, char *errstr,
                       size_t errstr_size)
 {
@@ -17,6 +25,7 @@ PGconn *lt_pg_connect(const char *conninfo, const char *application_name, char *
         PQfinish(conn);
         return NULL;
     }
+    PQsetNoticeProcessor(conn, lt_pg_ignore_notice, NULL);
     return conn;
 }
 

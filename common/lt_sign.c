@@ -291,8 +291,8 @@ fail:
     return rc;
 }
 
-int lt_sign_verify(const char *key_id, const char *pub_pem, const uint8_t *buf, size_t len,
-                   const uint8_t *sig, size_t sig_len)
+int lt_sign_verify(const char *key_id, const char *pub_pem, const uint8_t *buf,
+                   size_t len, const uint8_t *sig, size_t sig_len)
 {
     if (key_id == NULL || sig == NULL)
         return 0;

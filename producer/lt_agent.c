@@ -8,6 +8,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "lt_batcher.h"
 #include "lt_codec.h"
 #include "lt_fault.h"
 #include "lt_kafka.h"
@@ -67,9 +68,7 @@ typedef struct lt_agent {
     uint8_t prev_hash[LT_SHA256_LEN];  /* chain head of what was produced */
     uint8_t acked_hash[LT_SHA256_LEN]; /* chain head of what Kafka acknowledged */
     int has_prev, has_acked;           /* false until the commune's first batch */
-    Lienthong__V1__Event **buf; /* events read, not yet batched */
-    size_t buf_len, buf_cap, buf_pos;
-    int64_t buf_since_ms;     /* when the oldest unbatched event was read */
+    lt_batcher_t batcher;     /* events read, not yet produced */
     long inflight;
     lt_inflight_t *acked_head, *acked_tail; /* delivered, not yet marked in PG */
     int rewind;               /* a delivery failed: resend from the first unacked */
@@ -166,36 +165,11 @@ static int lt_agent_pg_trouble(lt_agent_t *agent, lt_pg_rc_t rc, const char *wha
     return 0;
 }
 
-static void lt_agent_buf_drop(lt_agent_t *agent)
-{
-    lt_outbox_events_free(agent->buf, agent->buf_len);
-    agent->buf = NULL;
-    agent->buf_len = agent->buf_cap = agent->buf_pos = 0;
-}
-
-/* Move what is left unbatched to the front, then append newly read events. */
-static void lt_agent_buf_append(lt_agent_t *agent, Lienthong__V1__Event **events, size_t n)
-{
-    size_t left = agent->buf_len - agent->buf_pos;
-    if (left == 0)
-        agent->buf_since_ms = lt_monotonic_ms();
-    memmove(agent->buf, agent->buf + agent->buf_pos, left * sizeof(*agent->buf));
-    agent->buf_len = left;
-    agent->buf_pos = 0;
-    if (agent->buf_len + n > agent->buf_cap) {
-        agent->buf_cap = agent->buf_len + n;
-        agent->buf = realloc(agent->buf, agent->buf_cap * sizeof(*agent->buf));
-    }
-    memcpy(agent->buf + agent->buf_len, events, n * sizeof(*events));
-    agent->buf_len += n;
-    free(events);
-}
-
 /* Claim new rows when everything numbered has been read, then read more. */
 static lt_pg_rc_t lt_agent_fill(lt_agent_t *agent, char *errstr, size_t errstr_size)
 {
     const lt_agent_conf_t *ac = agent->ac;
-    if ((long)(agent->buf_len - agent->buf_pos) >= ac->batch_max_events)
+    if (lt_batcher_waiting(&agent->batcher) >= (size_t)ac->batch_max_events)
         return LT_PG_OK;
     if (agent->cursor >= agent->st.next_seq) {
         int claimed, rejected;
@@ -221,36 +195,8 @@ static lt_pg_rc_t lt_agent_fill(lt_agent_t *agent, char *errstr, size_t errstr_s
     if (rc != LT_PG_OK)
         return rc;
     agent->cursor += n;
-    lt_agent_buf_append(agent, events, n);
+    lt_batcher_append(&agent->batcher, events, n, lt_monotonic_ms());
     return LT_PG_OK;
-}
-
-/* How many buffered events the next batch takes, by count and bytes. */
-static size_t lt_agent_batch_take(const lt_agent_t *agent, size_t *bytes)
-{
-    size_t n = 0, total = 0;
-    size_t avail = agent->buf_len - agent->buf_pos;
-    while (n < avail && (long)n < agent->ac->batch_max_events) {
-        size_t sz = protobuf_c_message_get_packed_size(&agent->buf[agent->buf_pos + n]->base) + 8;
-        if (n > 0 && (long)(total + sz) > agent->ac->batch_max_bytes)
-            break;
-        total += sz;
-        n++;
-    }
-    *bytes = total;
-    return n;
-}
-
-static int lt_agent_batch_ready(const lt_agent_t *agent, int stopping)
-{
-    size_t bytes;
-    size_t avail = agent->buf_len - agent->buf_pos;
-    if (avail == 0)
-        return 0;
-    size_t take = lt_agent_batch_take(agent, &bytes);
-    if (take < avail || (long)take >= agent->ac->batch_max_events)
-        return 1; /* a full batch by count or bytes */
-    return stopping || lt_monotonic_ms() - agent->buf_since_ms >= agent->ac->linger_ms;
 }
 
 static uint8_t *lt_agent_pack_signed(lt_agent_t *agent, Lienthong__V1__Batch *batch,
@@ -312,8 +258,8 @@ static int lt_agent_produce(lt_agent_t *agent, uint8_t *value, size_t len,
 static int lt_agent_send_batch(lt_agent_t *agent)
 {
     size_t bytes;
-    size_t n = lt_agent_batch_take(agent, &bytes);
-    Lienthong__V1__Event **events = agent->buf + agent->buf_pos;
+    size_t n = lt_batcher_next(&agent->batcher, &bytes);
+    Lienthong__V1__Event **events = lt_batcher_front(&agent->batcher);
     Lienthong__V1__Batch batch = LIENTHONG__V1__BATCH__INIT;
     batch.commune_code = agent->ac->commune;
     batch.code_list_version = agent->ac->code_list_version;
@@ -339,12 +285,7 @@ static int lt_agent_send_batch(lt_agent_t *agent)
         return -1;
     memcpy(agent->prev_hash, inf->hash, LT_SHA256_LEN);
     agent->has_prev = 1;
-    for (size_t i = 0; i < n; i++) {
-        protobuf_c_message_free_unpacked(&events[i]->base, NULL);
-        events[i] = NULL;
-    }
-    agent->buf_pos += n;
-    agent->buf_since_ms = lt_monotonic_ms();
+    lt_batcher_consume(&agent->batcher, n, lt_monotonic_ms());
     agent->inflight++;
     agent->stats.batches_produced++;
     lt_fault_point("agent.after_produce");
@@ -399,7 +340,7 @@ static lt_pg_rc_t lt_agent_rewind(lt_agent_t *agent, char *errstr, size_t errstr
         return rc;
     lt_info("resending unacknowledged events", "commune=%s from_seq=%" PRIu64, agent->ac->commune,
             first);
-    lt_agent_buf_drop(agent);
+    lt_batcher_clear(&agent->batcher);
     agent->cursor = first;
     memcpy(agent->prev_hash, agent->acked_hash, LT_SHA256_LEN);
     agent->has_prev = agent->has_acked;
@@ -434,7 +375,7 @@ static int lt_agent_step(lt_agent_t *agent, int *backoff)
     *backoff = 200;
     int worked = 0;
     while (!agent->rewind && agent->inflight < agent->ac->max_inflight_batches &&
-           lt_agent_batch_ready(agent, 0)) {
+           lt_batcher_ready(&agent->batcher, lt_monotonic_ms())) {
         if (lt_agent_send_batch(agent) != 0)
             return -1;
         worked = 1;
@@ -452,7 +393,7 @@ static int lt_agent_loop(lt_agent_t *agent)
             rc = 1;
             break;
         }
-        size_t buffered = agent->buf_len - agent->buf_pos;
+        size_t buffered = lt_batcher_waiting(&agent->batcher);
         /* Idle: wait on the delivery queue so reports are served promptly. */
         int wait = worked ? 0 : buffered ? (int)agent->ac->linger_ms / 2 + 1
                                          : (int)agent->ac->poll_interval_ms;
@@ -519,6 +460,8 @@ int lt_agent_run(const lt_conf_t *conf, const lt_agent_conf_t *ac)
     int rc = 1;
     memset(&agent, 0, sizeof(agent));
     agent.ac = ac;
+    lt_batcher_init(&agent.batcher, (size_t)ac->batch_max_events, (size_t)ac->batch_max_bytes,
+                    ac->linger_ms);
     lt_strlcpy(agent.agent_id, ac->agent_id ? ac->agent_id : "agent", sizeof(agent.agent_id));
     if (lt_agent_open(&agent, conf, errstr, sizeof(errstr)) != 0) {
         lt_error("agent cannot start", "commune=%s error=\"%s\"", ac->commune, errstr);
@@ -531,7 +474,7 @@ int lt_agent_run(const lt_conf_t *conf, const lt_agent_conf_t *ac)
     rc = lt_agent_loop(&agent);
     lt_agent_shutdown(&agent);
 done:
-    lt_agent_buf_drop(&agent);
+    lt_batcher_clear(&agent.batcher);
     if (agent.rk)
         rd_kafka_destroy(agent.rk);
     for (lt_inflight_t *inf = agent.acked_head, *next; inf; inf = next) {

@@ -141,8 +141,8 @@ static void expect_batch_error(const uint8_t *buf, size_t len, lt_decode_err_t w
 {
     char errstr[256] = "";
     lt_decode_err_t err = LT_DECODE_OK;
-    Lienthong__V1__Batch *batch =
-        lt_batch_decode(buf, len, LT_BATCH_MAX_BYTES_DEFAULT, &err, errstr, sizeof(errstr));
+    Lienthong__V1__Batch *batch = lt_batch_decode(buf, len, LT_BATCH_MAX_BYTES_DEFAULT,
+                                                  &err, errstr, sizeof(errstr));
 
     ASSERT_TRUE(batch == NULL);
     ASSERT_EQ_STR(lt_decode_err_code(err), lt_decode_err_code(want));
@@ -158,6 +158,7 @@ static void test_batch_round_trip(void)
     size_t len = 0, len2 = 0;
     uint8_t *buf, *buf2;
     Lienthong__V1__Batch *batch;
+    Lienthong__V1__Event *ev;
 
     sample_init(&s);
     buf = lt_pb_pack(&s.batch.base, &len);
@@ -175,8 +176,9 @@ static void test_batch_round_trip(void)
     ASSERT_EQ_INT(batch->last_seq, 42);
     ASSERT_EQ_INT(batch->prev_batch_hash.len, LT_SHA256_LEN);
     ASSERT_EQ_INT(batch->n_events, 2);
-    ASSERT_EQ_INT(batch->events[0]->payload_case, LIENTHONG__V1__EVENT__PAYLOAD_CIVIL_RECORD);
-    ASSERT_EQ_STR(batch->events[0]->civil_record->birth->child->name->full, "Nguyễn Văn An");
+    ev = batch->events[0];
+    ASSERT_EQ_INT(ev->payload_case, LIENTHONG__V1__EVENT__PAYLOAD_CIVIL_RECORD);
+    ASSERT_EQ_STR(ev->civil_record->birth->child->name->full, "Nguyễn Văn An");
     ASSERT_EQ_INT(batch->events[1]->payload_case, LIENTHONG__V1__EVENT__PAYLOAD_DOSSIER);
     ASSERT_EQ_INT(batch->events[1]->dossier->n_history, 2);
     ASSERT_EQ_STR(batch->events[1]->dossier->applicant->full, "Phạm Minh Đức");
@@ -255,7 +257,8 @@ static void test_malformed(void)
     size_t len = 0;
     uint8_t *buf;
 
-    expect_batch_error(garbage, sizeof(garbage), LT_DECODE_MALFORMED, "lienthong.v1.Batch");
+    expect_batch_error(garbage, sizeof(garbage), LT_DECODE_MALFORMED,
+                       "lienthong.v1.Batch");
     expect_batch_error(zero_tag, sizeof(zero_tag), LT_DECODE_MALFORMED, "not a valid");
     expect_batch_error(wrong_wire_type, sizeof(wrong_wire_type), LT_DECODE_MALFORMED,
                        "not a valid");
@@ -296,7 +299,8 @@ static void test_unknown_field_nested(void)
     uint8_t *buf;
 
     expect_batch_error(in_event, sizeof(in_event), LT_DECODE_UNKNOWN_FIELD,
-                       "events[0]: unknown field 500 (wire type 0) in lienthong.v1.Event");
+                       "events[0]: unknown field 500 (wire type 0) in "
+                       "lienthong.v1.Event");
     /* protobuf-c packs the unknown fields it holds, so the packer can plant one
      * deep in the tree */
     sample_init(&s);

@@ -141,7 +141,8 @@ static void test_birth_values(void)
     ASSERT_EQ_INT(ev->occurred_at_us, 1751400000000000);
     ASSERT_EQ_INT(ev->content_hash.len, LT_SHA256_LEN);
     ASSERT_EQ_INT(ev->payload_case, LIENTHONG__V1__EVENT__PAYLOAD_CIVIL_RECORD);
-    ASSERT_EQ_INT(ev->civil_record->record_case, LIENTHONG__V1__CIVIL_RECORD__RECORD_BIRTH);
+    ASSERT_EQ_INT(ev->civil_record->record_case,
+                  LIENTHONG__V1__CIVIL_RECORD__RECORD_BIRTH);
     birth = ev->civil_record->birth;
     ASSERT_EQ_STR(birth->child->name->full, "Nguyễn Văn An");
     ASSERT_EQ_INT(birth->child->date_of_birth->day, 30);
@@ -216,9 +217,10 @@ static void test_bytes_base64(void)
     json_t *in = parse("{\"contentHash\": \"-_8\"}");
     Lienthong__V1__Event *msg = (Lienthong__V1__Event *)lt_json_to_pb(ev, in, errstr,
                                                                       sizeof(errstr));
+    const uint8_t *data = msg ? msg->content_hash.data : NULL;
 
     ASSERT_TRUE(msg && msg->content_hash.len == 2);
-    ASSERT_TRUE(msg && msg->content_hash.data[0] == 0xFB && msg->content_hash.data[1] == 0xFF);
+    ASSERT_TRUE(data && data[0] == 0xFB && data[1] == 0xFF);
     free_msg((ProtobufCMessage *)msg);
     json_decref(in);
     /* standard, URL-safe, padded or not; always standard and padded on output */
@@ -227,7 +229,8 @@ static void test_bytes_base64(void)
     ASSERT_JSON_MAPS(ev, "{\"contentHash\": \"+/8\"}", "{\"contentHash\": \"+/8=\"}");
     ASSERT_JSON_MAPS(ev, "{\"contentHash\": \"AA\"}", "{\"contentHash\": \"AA==\"}");
     ASSERT_JSON_MAPS(ev, "{\"contentHash\": \"AAEC\"}", "{\"contentHash\": \"AAEC\"}");
-    ASSERT_JSON_MAPS(ev, "{\"contentHash\": \"AAECAw\"}", "{\"contentHash\": \"AAECAw==\"}");
+    ASSERT_JSON_MAPS(ev, "{\"contentHash\": \"AAECAw\"}",
+                     "{\"contentHash\": \"AAECAw==\"}");
     ASSERT_JSON_MAPS(ev, "{\"contentHash\": \"\"}", "{}");
 }
 
@@ -258,17 +261,18 @@ static void test_defaults_omitted(void)
 
 static void test_invalid_utf8_value(void)
 {
+    const ProtobufCMessageDescriptor *name = &lienthong__v1__person_name__descriptor;
     char errstr[256] = "";
     json_t *in = json_object();
     ProtobufCMessage *msg;
 
     /* jansson's parser never yields this, but a caller-built object can */
     json_object_set_new(in, "full", json_stringn_nocheck("Ph\xE1\xBA", 4));
-    msg = lt_json_to_pb(&lienthong__v1__person_name__descriptor, in, errstr, sizeof(errstr));
+    msg = lt_json_to_pb(name, in, errstr, sizeof(errstr));
     ASSERT_TRUE(msg == NULL);
     ASSERT_EQ_STR(errstr, "full: invalid UTF-8 (byte 0xe1 at offset 2)");
     json_object_set_new(in, "full", json_stringn("a\0b", 3));
-    msg = lt_json_to_pb(&lienthong__v1__person_name__descriptor, in, errstr, sizeof(errstr));
+    msg = lt_json_to_pb(name, in, errstr, sizeof(errstr));
     ASSERT_TRUE(msg == NULL);
     ASSERT_EQ_STR(errstr, "full: control character (byte 0x00 at offset 1)");
     json_decref(in);
@@ -550,26 +554,34 @@ static void test_all_scalar_errors(void)
                      "anInt32: number -2147483649 is out of range for int32");
     expect_all_error("{\"aSint32\": \"-2147483649\"}",
                      "aSint32: string \"-2147483649\" is out of range for sint32");
-    expect_all_error("{\"aFixed32\": -1}", "aFixed32: number -1 is out of range for fixed32");
+    expect_all_error("{\"aFixed32\": -1}",
+                     "aFixed32: number -1 is out of range for fixed32");
     expect_all_error("{\"aFixed64\": \"-1\"}",
                      "aFixed64: string \"-1\" is out of range for fixed64");
-    expect_all_error("{\"aFloat\": 1e39}", "aFloat: number 1e+39 is out of range for float");
+    expect_all_error("{\"aFloat\": 1e39}",
+                     "aFloat: number 1e+39 is out of range for float");
     expect_all_error("{\"aDouble\": \"0x10\"}",
                      "aDouble: expected a number, got string \"0x10\"");
-    expect_all_error("{\"aDouble\": \"inf\"}", "aDouble: expected a number, got string \"inf\"");
+    expect_all_error("{\"aDouble\": \"inf\"}",
+                     "aDouble: expected a number, got string \"inf\"");
     expect_all_error("{\"aDouble\": \"1e999\"}",
                      "aDouble: expected a number, got string \"1e999\"");
-    expect_all_error("{\"aDouble\": true}", "aDouble: expected a number, got boolean true");
-    expect_all_error("{\"aBool\": \"true\"}", "aBool: expected a boolean, got string \"true\"");
+    expect_all_error("{\"aDouble\": true}",
+                     "aDouble: expected a number, got boolean true");
+    expect_all_error("{\"aBool\": \"true\"}",
+                     "aBool: expected a boolean, got string \"true\"");
     expect_all_error("{\"aBool\": 1}", "aBool: expected a boolean, got number 1");
     expect_all_error("{\"ints\": [1, null]}", "ints[1]: expected an integer, got null");
     expect_all_error("{\"ints\": 1}", "ints: expected an array, got number 1");
-    expect_all_error("{\"texts\": [\"ok\", 2]}", "texts[1]: expected a string, got number 2");
-    expect_all_error("{\"blobs\": [\"A\"]}", "blobs[0]: invalid base64 (bad length or padding)");
-    expect_all_error("{\"maybeInt\": 1.25}", "maybeInt: expected an integer, got number 1.25");
+    expect_all_error("{\"texts\": [\"ok\", 2]}",
+                     "texts[1]: expected a string, got number 2");
+    expect_all_error("{\"blobs\": [\"A\"]}",
+                     "blobs[0]: invalid base64 (bad length or padding)");
+    expect_all_error("{\"maybeInt\": 1.25}",
+                     "maybeInt: expected an integer, got number 1.25");
     expect_all_error("{\"pickText\": \"x\", \"pickNumber\": 1}",
-                     "test.All: pickText and pickNumber are both set, but they are members "
-                     "of one oneof");
+                     "test.All: pickText and pickNumber are both set, but they are "
+                     "members of one oneof");
     expect_all_error("{\"pick_number\": 1, \"pickText\": null, \"pick_text\": \"\"}",
                      "test.All: field given twice, as pickText and as pick_text");
 }
