@@ -10,7 +10,7 @@
 static const lt_conf_opt_t *lt_conf_find(const lt_conf_t *conf, const char *section,
                                          const char *name)
 {
-    for (const lt_conf_opt_t *opt = conf->table; opt->name; opt++)
+    for (const lt_conf_opt_t *opt = conf->table; opt && opt->name; opt++)
         if (strcmp(opt->section, section) == 0 && strcmp(opt->name, name) == 0)
             return opt;
     return NULL;
@@ -93,7 +93,7 @@ int lt_conf_set(lt_conf_t *conf, const char *section, const char *key, const cha
 
 int lt_conf_defaults(lt_conf_t *conf, char *errstr, size_t errstr_size)
 {
-    for (const lt_conf_opt_t *opt = conf->table; opt->name; opt++)
+    for (const lt_conf_opt_t *opt = conf->table; opt && opt->name; opt++)
         if (opt->def && lt_conf_store(conf, opt, opt->def, "default", errstr, errstr_size))
             return -1;
     return 0;
@@ -113,7 +113,7 @@ static int lt_conf_section_known(const lt_conf_t *conf, const char *section)
 {
     if (strcmp(section, "kafka") == 0)
         return 1;
-    for (const lt_conf_opt_t *opt = conf->table; opt->name; opt++)
+    for (const lt_conf_opt_t *opt = conf->table; opt && opt->name; opt++)
         if (strcmp(opt->section, section) == 0)
             return 1;
     return 0;
@@ -187,7 +187,7 @@ void lt_conf_print_reference(const lt_conf_t *conf, FILE *out)
 {
     const char *section = "";
     static const char *const type_names[] = {"string", "integer", "boolean"};
-    for (const lt_conf_opt_t *opt = conf->table; opt->name; opt++) {
+    for (const lt_conf_opt_t *opt = conf->table; opt && opt->name; opt++) {
         if (strcmp(section, opt->section) != 0) {
             section = opt->section;
             fprintf(out, "\n  [%s]\n", section);
@@ -201,7 +201,7 @@ void lt_conf_print_reference(const lt_conf_t *conf, FILE *out)
 
 void lt_conf_destroy(lt_conf_t *conf)
 {
-    for (const lt_conf_opt_t *opt = conf->table; opt->name; opt++) {
+    for (const lt_conf_opt_t *opt = conf->table; opt && opt->name; opt++) {
         if (opt->type == LT_CONF_STR) {
             char **slot = (char **)(void *)((char *)conf->dst + opt->offset);
             free(*slot);

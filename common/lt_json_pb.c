@@ -361,43 +361,39 @@ static int lt_jp_integer(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
     return lt_jp_store_int(jp, field, json, v, dst);
 }
 
-/* Whether s looks like a JSON number, so that strtod's extras (hex, "inf",
- * leading blanks) stay out; strtod then decides the details. */
-static int lt_jp_is_decimal(const char *s, size_t len)
+/* "NaN", "Infinity", "-Infinity" or a decimal number in JSON syntax (so that
+ * strtod's extras, hex and "inf" and leading blanks, stay out). */
+static int lt_jp_parse_real(const char *s, size_t len, double *out)
 {
-    size_t digits = s[0] == '-' ? 1 : 0;
-
-    return len > digits && s[digits] >= '0' && s[digits] <= '9' &&
-           strspn(s, "0123456789+-.eE") == len;
-}
-
-/* A number, or the strings "NaN", "Infinity", "-Infinity" or a decimal number. */
-static int lt_jp_get_double(lt_jp_t *jp, const json_t *json, double *out)
-{
-    const char *s;
+    size_t sign = s[0] == '-' ? 1 : 0;
     char *end;
 
+    if (strcmp(s, "NaN") == 0) {
+        *out = NAN;
+        return 0;
+    }
+    if (strcmp(s + sign, "Infinity") == 0) {
+        *out = sign ? -INFINITY : INFINITY;
+        return 0;
+    }
+    if (len <= sign || s[sign] < '0' || s[sign] > '9' ||
+        strspn(s, "0123456789+-.eE") != len)
+        return -1;
+    *out = strtod(s, &end);
+    return end == s + len && !isinf(*out) ? 0 : -1;
+}
+
+/* A JSON number or a string as above. */
+static int lt_jp_get_double(lt_jp_t *jp, const json_t *json, double *out)
+{
     if (json_is_number(json)) {
         *out = json_number_value(json);
         return 0;
     }
-    if (!json_is_string(json))
-        return lt_jp_expected(jp, "a number", json);
-    s = json_string_value(json);
-    if (strcmp(s, "NaN") == 0)
-        *out = NAN;
-    else if (strcmp(s, "Infinity") == 0)
-        *out = INFINITY;
-    else if (strcmp(s, "-Infinity") == 0)
-        *out = -INFINITY;
-    else if (lt_jp_is_decimal(s, json_string_length(json))) {
-        *out = strtod(s, &end);
-        if (end != s + json_string_length(json) || isinf(*out))
-            return lt_jp_expected(jp, "a number", json);
-    } else {
-        return lt_jp_expected(jp, "a number", json);
-    }
-    return 0;
+    if (json_is_string(json) &&
+        lt_jp_parse_real(json_string_value(json), json_string_length(json), out) == 0)
+        return 0;
+    return lt_jp_expected(jp, "a number", json);
 }
 
 static int lt_jp_floating(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
@@ -722,6 +718,7 @@ static int lt_jp_unknown_keys(lt_jp_t *jp, const ProtobufCMessageDescriptor *des
     char text[LT_JP_DESCR_MAX];
     unsigned f;
 
+    /* jansson's iterators take a non-const object; nothing is modified */
     json_object_foreach((json_t *)(uintptr_t)obj, key, value) {
         for (f = 0; f < desc->n_fields; f++) {
             if (lt_field_matches(&desc->fields[f], key))
@@ -935,19 +932,19 @@ static json_t *lt_pj_repeated(const ProtobufCFieldDescriptor *field,
     return json;
 }
 
+/* NULL for a NULL message (a hole in a repeated field of a hand-built tree). */
 static json_t *lt_pj_message(const ProtobufCMessage *msg, int depth)
 {
-    const ProtobufCMessageDescriptor *desc = msg->descriptor;
     const ProtobufCFieldDescriptor *field;
     char name[LT_JP_NAME_MAX];
     json_t *json, *value;
     unsigned f;
 
-    if (depth > LT_JP_MAX_DEPTH)
+    if (msg == NULL || depth > LT_JP_MAX_DEPTH)
         return NULL;
     json = json_object();
-    for (f = 0; json && f < desc->n_fields; f++) {
-        field = &desc->fields[f];
+    for (f = 0; json && f < msg->descriptor->n_fields; f++) {
+        field = &msg->descriptor->fields[f];
         if (field->label == PROTOBUF_C_LABEL_REPEATED) {
             if (*(const size_t *)((const char *)msg + field->quantifier_offset) == 0)
                 continue;

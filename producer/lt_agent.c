@@ -98,19 +98,19 @@ static void lt_agent_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
     agent->acked_tail = inf;
 }
 
-static int lt_agent_kafka_new(lt_agent_t *agent, const lt_conf_t *conf, char *errstr,
-                              size_t errstr_size)
+rd_kafka_conf_t *lt_agent_kafka_conf(const lt_conf_t *conf, char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *kc = lt_kafka_conf_new(&conf->kafka, errstr, errstr_size);
     if (!kc)
-        return -1;
+        return NULL;
     /* The guarantees, set after the user's pairs so a config file cannot weaken them. */
     static const char *const must[][2] = {
         {"enable.idempotence", "true"}, {"acks", "all"}, {"max.in.flight", "5"}};
     for (size_t i = 0; i < sizeof(must) / sizeof(*must); i++)
         if (lt_kafka_conf_set(kc, must[i][0], must[i][1], errstr, errstr_size))
             goto fail;
-    /* Defaults the user may override. */
+    /* Defaults the user may override. message.timeout.ms=0: never give up on
+     * a batch; while Kafka is away the outbox simply grows. */
     static const char *const defaults[][2] = {{"compression.codec", "zstd"},
                                               {"linger.ms", "5"},
                                               {"message.timeout.ms", "0"},
@@ -119,18 +119,27 @@ static int lt_agent_kafka_new(lt_agent_t *agent, const lt_conf_t *conf, char *er
         if (!lt_conf_kafka_get(conf, defaults[i][0]) &&
             lt_kafka_conf_set(kc, defaults[i][0], defaults[i][1], errstr, errstr_size))
             goto fail;
+    return kc;
+fail:
+    rd_kafka_conf_destroy(kc);
+    return NULL;
+}
+
+static int lt_agent_kafka_new(lt_agent_t *agent, const lt_conf_t *conf, char *errstr,
+                              size_t errstr_size)
+{
+    rd_kafka_conf_t *kc = lt_agent_kafka_conf(conf, errstr, errstr_size);
+    if (!kc)
+        return -1;
     rd_kafka_conf_set_dr_msg_cb(kc, lt_agent_dr_cb);
     rd_kafka_conf_set_opaque(kc, agent);
     char rkerr[512];
     agent->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, rkerr, sizeof(rkerr));
     if (!agent->rk) {
-        lt_err(errstr, errstr_size, "cannot create Kafka producer: %s", rkerr);
-        goto fail;
+        rd_kafka_conf_destroy(kc);
+        return lt_err(errstr, errstr_size, "cannot create Kafka producer: %s", rkerr);
     }
     return 0; /* kc now belongs to rk */
-fail:
-    rd_kafka_conf_destroy(kc);
-    return -1;
 }
 
 /* Connect to PostgreSQL, retrying with backoff until it answers or a stop. */
@@ -199,25 +208,27 @@ static lt_pg_rc_t lt_agent_fill(lt_agent_t *agent, char *errstr, size_t errstr_s
     return LT_PG_OK;
 }
 
-static uint8_t *lt_agent_pack_signed(lt_agent_t *agent, Lienthong__V1__Batch *batch,
-                                     size_t *len, uint8_t hash[LT_SHA256_LEN])
+uint8_t *lt_batch_seal(const Lienthong__V1__Batch *batch, lt_signer_t *signer, size_t *len,
+                       uint8_t hash[LT_SHA256_LEN])
 {
     size_t batch_len;
     uint8_t *batch_bytes = lt_pb_pack(&batch->base, &batch_len);
     uint8_t sig[LT_SIGNATURE_MAX];
     size_t sig_len = 0;
+    if (!batch_bytes)
+        return NULL;
     lt_sha256(batch_bytes, batch_len, hash);
-    if (lt_signer_sign(agent->signer, batch_bytes, batch_len, sig, &sig_len) != 0) {
+    if (lt_signer_sign(signer, batch_bytes, batch_len, sig, &sig_len) != 0) {
         free(batch_bytes);
         return NULL;
     }
     Lienthong__V1__SignedBatch sb = LIENTHONG__V1__SIGNED_BATCH__INIT;
+    char key_id[LT_KEY_ID_MAX];
+    lt_strlcpy(key_id, lt_signer_key_id(signer), sizeof(key_id));
     sb.batch.data = batch_bytes;
     sb.batch.len = batch_len;
     sb.signature.data = sig;
     sb.signature.len = sig_len;
-    char key_id[LT_KEY_ID_MAX];
-    lt_strlcpy(key_id, lt_signer_key_id(agent->signer), sizeof(key_id));
     sb.key_id = key_id;
     uint8_t *out = lt_pb_pack(&sb.base, len);
     free(batch_bytes);
@@ -275,7 +286,7 @@ static int lt_agent_send_batch(lt_agent_t *agent)
     inf->first_seq = batch.first_seq;
     inf->last_seq = batch.last_seq;
     size_t len;
-    uint8_t *value = lt_agent_pack_signed(agent, &batch, &len, inf->hash);
+    uint8_t *value = lt_batch_seal(&batch, agent->signer, &len, inf->hash);
     if (!value) {
         lt_error("cannot sign batch", "commune=%s", agent->ac->commune);
         free(inf);

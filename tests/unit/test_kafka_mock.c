@@ -1,0 +1,180 @@
+/* The agent's producer settings and the sink's planning against librdkafka's
+ * mock cluster, with injected broker errors: every batch is delivered once,
+ * in order, and applies cleanly. No real broker needed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "lt_agent.h"
+#include "lt_apply.h"
+#include "lt_outbox.h"
+#include "lt_test.h"
+
+#define TOPIC "lt.01.00004.events"
+#define BATCHES 20
+#define PER_BATCH 25
+
+static int delivered, failed;
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+    if (msg->err)
+        failed++;
+    else
+        delivered++;
+}
+
+static uint8_t *sealed_batch(uint64_t first, lt_signer_t *signer, size_t *len)
+{
+    Lienthong__V1__Event *events[PER_BATCH];
+    for (size_t i = 0; i < PER_BATCH; i++) {
+        char id[32], errstr[256];
+        snprintf(id, sizeof(id), "b-%llu", (unsigned long long)(first + i));
+        events[i] = lt_outbox_make_event("civil_record", id, 1, "upsert", 1, 2,
+                                         "{\"kind\":\"CIVIL_RECORD_KIND_BIRTH\"}", errstr,
+                                         sizeof(errstr));
+        events[i]->seq = first + i;
+    }
+    Lienthong__V1__Batch batch = LIENTHONG__V1__BATCH__INIT;
+    batch.commune_code = (char *)"00004";
+    batch.first_seq = first;
+    batch.last_seq = first + PER_BATCH - 1;
+    batch.n_events = PER_BATCH;
+    batch.events = events;
+    uint8_t hash[LT_SHA256_LEN];
+    uint8_t *out = lt_batch_seal(&batch, signer, len, hash);
+    for (size_t i = 0; i < PER_BATCH; i++)
+        protobuf_c_message_free_unpacked(&events[i]->base, NULL);
+    return out;
+}
+
+static rd_kafka_t *agent_producer(const char *bootstraps)
+{
+    char errstr[512];
+    lt_conf_t conf = {0};
+    lt_conf_set(&conf, "kafka", "bootstrap.servers", bootstraps, "test", errstr, sizeof(errstr));
+    lt_conf_set(&conf, "kafka", "retry.backoff.ms", "10", "test", errstr, sizeof(errstr));
+    rd_kafka_conf_t *kc = lt_agent_kafka_conf(&conf, errstr, sizeof(errstr));
+    ASSERT_TRUE(kc != NULL);
+    lt_conf_destroy(&conf);
+    rd_kafka_conf_set_dr_msg_cb(kc, dr_cb);
+    return rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof(errstr));
+}
+
+static void produce_all(rd_kafka_t *rk, lt_signer_t *signer)
+{
+    for (int b = 0; b < BATCHES; b++) {
+        size_t len;
+        uint8_t *value = sealed_batch(1 + (uint64_t)b * PER_BATCH, signer, &len);
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_KEY("00004", 5), RD_KAFKA_V_VALUE(value, len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
+        ASSERT_EQ_INT(err, RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    ASSERT_EQ_INT(rd_kafka_flush(rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+/* Read the partition back and plan it like the sink does. */
+static void consume_and_plan(const char *bootstraps, lt_apply_t *apply)
+{
+    char errstr[512];
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    rd_kafka_conf_set(kc, "bootstrap.servers", bootstraps, errstr, sizeof(errstr));
+    rd_kafka_conf_set(kc, "group.id", "test", errstr, sizeof(errstr));
+    rd_kafka_conf_set(kc, "enable.partition.eof", "true", errstr, sizeof(errstr));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, sizeof(errstr));
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(parts, TOPIC, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_message_t *held[BATCHES * 2];
+    lt_msg_t msgs[BATCHES * 2];
+    size_t n = 0;
+    for (int polls = 0; polls < 200 && n < BATCHES * 2; polls++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m)
+            continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rd_kafka_message_destroy(m);
+            break;
+        }
+        ASSERT_EQ_INT(m->err, 0);
+        held[n] = m;
+        msgs[n] = (lt_msg_t){TOPIC, m->partition, m->offset, m->key, m->key_len,
+                             m->payload, m->len};
+        n++;
+    }
+    ASSERT_EQ_INT(n, BATCHES); /* exactly once: retries left no duplicate */
+    lt_apply_plan(apply, msgs, n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_message_destroy(held[i]);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
+static void test_idempotent_produce_survives_broker_errors(void)
+{
+    char errstr[512];
+    rd_kafka_conf_t *mc = rd_kafka_conf_new();
+    rd_kafka_conf_set(mc, "log_level", "3", errstr, sizeof(errstr)); /* no CONFWARN */
+    rd_kafka_t *mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, mc, errstr, sizeof(errstr));
+    rd_kafka_mock_cluster_t *mcluster = rd_kafka_mock_cluster_new(mock_rk, 3);
+    const char *bootstraps = rd_kafka_mock_cluster_bootstraps(mcluster);
+    ASSERT_EQ_INT(rd_kafka_mock_topic_create(mcluster, TOPIC, 1, 3), 0);
+    /* The first produce requests fail the way a struggling cluster does. */
+    rd_kafka_mock_push_request_errors(mcluster, 0 /* ApiKey Produce */, 4,
+                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+                                      RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+    lt_signer_t *signer = lt_signer_new(NULL, errstr, sizeof(errstr));
+    rd_kafka_t *producer = agent_producer(bootstraps);
+    produce_all(producer, signer);
+    ASSERT_EQ_INT(delivered, BATCHES);
+    ASSERT_EQ_INT(failed, 0);
+    rd_kafka_destroy(producer);
+
+    lt_apply_t apply;
+    lt_apply_init(&apply, "01", LT_BATCH_MAX_BYTES_DEFAULT, 1);
+    lt_apply_add_commune(&apply, "00004", NULL, NULL, 0);
+    consume_and_plan(bootstraps, &apply);
+    ASSERT_EQ_INT(apply.plan_rows, BATCHES * PER_BATCH);
+    ASSERT_EQ_INT(apply.plan_quarantined, 0);
+    ASSERT_EQ_INT(apply.plan_gaps, 0);
+    ASSERT_EQ_INT(apply.communes[0].plan_duplicates, 0);
+    ASSERT_EQ_INT(apply.communes[0].plan_last_seq, BATCHES * PER_BATCH);
+    lt_apply_destroy(&apply);
+    lt_signer_destroy(signer);
+    rd_kafka_mock_cluster_destroy(mcluster);
+    rd_kafka_destroy(mock_rk);
+}
+
+static void test_guarantees_cannot_be_configured_away(void)
+{
+    char errstr[512], value[64];
+    size_t size = sizeof(value);
+    lt_conf_t conf = {0};
+    lt_conf_set(&conf, "kafka", "enable.idempotence", "false", "test", errstr, sizeof(errstr));
+    lt_conf_set(&conf, "kafka", "acks", "1", "test", errstr, sizeof(errstr));
+    rd_kafka_conf_t *kc = lt_agent_kafka_conf(&conf, errstr, sizeof(errstr));
+    ASSERT_TRUE(kc != NULL);
+    rd_kafka_conf_get(kc, "enable.idempotence", value, &size);
+    ASSERT_EQ_STR(value, "true");
+    size = sizeof(value);
+    rd_kafka_conf_get(kc, "acks", value, &size);
+    ASSERT_EQ_STR(value, "-1");
+    rd_kafka_conf_destroy(kc);
+    lt_conf_set(&conf, "kafka", "no.such.property", "1", "test", errstr, sizeof(errstr));
+    ASSERT_TRUE(lt_agent_kafka_conf(&conf, errstr, sizeof(errstr)) == NULL);
+    ASSERT_CONTAINS(errstr, "kafka.no.such.property=1");
+    lt_conf_destroy(&conf);
+}
+
+int main(void)
+{
+    RUN_TEST(test_idempotent_produce_survives_broker_errors);
+    RUN_TEST(test_guarantees_cannot_be_configured_away);
+    return LT_TEST_EXIT();
+}
