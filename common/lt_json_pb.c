@@ -354,7 +354,7 @@ static int lt_jp_store_int(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
 static int lt_jp_integer(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
                          const json_t *json, void *dst)
 {
-    lt_jp_int_t v;
+    lt_jp_int_t v = {0, 0};
 
     if (lt_jp_get_int(jp, field, json, &v) < 0)
         return -1;
@@ -399,7 +399,7 @@ static int lt_jp_get_double(lt_jp_t *jp, const json_t *json, double *out)
 static int lt_jp_floating(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
                           const json_t *json, void *dst)
 {
-    double d;
+    double d = 0;
 
     if (lt_jp_get_double(jp, json, &d) < 0)
         return -1;

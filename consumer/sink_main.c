@@ -194,17 +194,19 @@ static int sink_cmd_status(const lt_conf_t *conf, const lt_sink_conf_t *sc)
         return 1;
     }
     rd_kafka_t *rk = sink_admin_new(conf);
-    printf("%-7s %-28s %10s %10s %10s %6s %5s %5s  %s\n", "commune", "name", "last_seq",
-           "applied", "offset", "lag", "gaps", "quar", "last applied (UTC)");
+    /* The name goes last: printf pads bytes, and Vietnamese names are multi-byte. */
+    printf("%-7s %10s %10s %10s %6s %5s %5s  %-19s  %s\n", "commune", "last_seq", "applied",
+           "offset", "lag", "gaps", "quar", "last applied (UTC)", "name");
     for (int row = 0; row < PQntuples(res); row++) {
         int64_t next = strtoll(PQgetvalue(res, row, 5), NULL, 10);
         int64_t high = rk ? sink_high_watermark(rk, PQgetvalue(res, row, 2)) : -1;
         char lag[24] = "?";
         if (high >= 0)
             snprintf(lag, sizeof(lag), "%" PRId64, high > next ? high - next : 0);
-        printf("%-7s %-28.28s %10s %10s %10" PRId64 " %6s %5s %5s  %s\n", PQgetvalue(res, row, 0),
-               PQgetvalue(res, row, 1), PQgetvalue(res, row, 3), PQgetvalue(res, row, 4), next,
-               lag, PQgetvalue(res, row, 7), PQgetvalue(res, row, 8), PQgetvalue(res, row, 6));
+        printf("%-7s %10s %10s %10" PRId64 " %6s %5s %5s  %-19s  %s\n", PQgetvalue(res, row, 0),
+               PQgetvalue(res, row, 3), PQgetvalue(res, row, 4), next, lag,
+               PQgetvalue(res, row, 7), PQgetvalue(res, row, 8), PQgetvalue(res, row, 6),
+               PQgetvalue(res, row, 1));
     }
     PQclear(res);
     if (rk)
