@@ -82,7 +82,7 @@ static int lt_conf_kafka_put(lt_conf_kv_t *kv, const char *key, const char *valu
 int lt_conf_set(lt_conf_t *conf, const char *section, const char *key, const char *value,
                 const char *where, char *errstr, size_t errstr_size)
 {
-    if (strcmp(section, "kafka") == 0)
+    if (strcmp(section, "kafka") == 0 && !conf->without_kafka)
         return lt_conf_kafka_put(&conf->kafka, key, value);
     const lt_conf_opt_t *opt = lt_conf_find(conf, section, key);
     if (!opt)
@@ -112,7 +112,7 @@ static char *lt_conf_trim(char *s)
 static int lt_conf_section_known(const lt_conf_t *conf, const char *section)
 {
     if (strcmp(section, "kafka") == 0)
-        return 1;
+        return !conf->without_kafka;
     for (const lt_conf_opt_t *opt = conf->table; opt && opt->name; opt++)
         if (strcmp(opt->section, section) == 0)
             return 1;
@@ -195,7 +195,8 @@ void lt_conf_print_reference(const lt_conf_t *conf, FILE *out)
         fprintf(out, "    %-22s %-8s default %-12s %s\n", opt->name, type_names[opt->type],
                 opt->def ? opt->def : "(none)", opt->doc);
     }
-    fprintf(out, "\n  [kafka]\n    any librdkafka property, passed through unchanged "
+    if (!conf->without_kafka)
+        fprintf(out, "\n  [kafka]\n    any librdkafka property, passed through unchanged "
                  "(bootstrap.servers, security.protocol, ...)\n");
 }
 

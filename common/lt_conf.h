@@ -34,6 +34,7 @@ typedef struct lt_conf {
     const lt_conf_opt_t *table; /* terminated by an entry with name == NULL */
     void *dst;                  /* the program's config struct */
     lt_conf_kv_t kafka;         /* the [kafka] section */
+    int without_kafka;          /* the program talks to no Kafka: no [kafka] section */
 } lt_conf_t;
 
 /* Apply the table's defaults to conf->dst. Returns 0 or -1 on a bad default. */

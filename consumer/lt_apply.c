@@ -247,7 +247,9 @@ static void lt_apply_stage_event(lt_apply_t *apply, const lt_commune_t *c,
     const ProtobufCMessage *payload = lt_event_payload(ev);
     if (payload) {
         json_t *json = lt_pb_to_json(payload);
-        char *text = json_dumps(json, JSON_COMPACT);
+        char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+        if (!text)
+            abort(); /* only out of memory: the payload passed lt_pb_check */
         lt_buf_copy_str(b, text);
         free(text);
         json_decref(json);

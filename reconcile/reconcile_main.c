@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 {
     reconcile_conf_t rconf;
     memset(&rconf, 0, sizeof(rconf));
-    lt_conf_t conf = {.table = reconcile_conf_table, .dst = &rconf};
+    lt_conf_t conf = {.table = reconcile_conf_table, .dst = &rconf, .without_kafka = 1};
     lt_cli_t cli = {.prog = "lienthong-reconcile",
                     .summary = "prove commune and province hold the same data",
                     .commands = reconcile_commands,

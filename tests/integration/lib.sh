@@ -389,6 +389,18 @@ t_start_sink() {
     t_spawn sink daemon env "${T_ENV[@]}" "$SINK" -c "$T_DIR/sink.ini" "${T_ARGS[@]}" run
 }
 
+# t_sink_assigned - partitions assigned to the sink since its last start.
+t_sink_assigned() {
+    awk '/^==== /{ n = 0 } /msg="partition assigned"/{ n++ } END{ print n + 0 }' "$T_DIR/sink.log"
+}
+
+# t_wait_sink_ready N [TIMEOUT] - until the running sink was assigned N
+# partitions (the consumer group join takes a few seconds).
+t_wait_sink_ready() {
+    wait_until '[ "$(t_sink_assigned)" -ge '"$1"' ]' "${2:-60}" "sink assigned $1 partition(s)"
+    t_log "sink assigned $1 partition(s)"
+}
+
 # t_gen CODE EVENTS [GEN-OPTIONS...] - run the generator in the foreground.
 t_gen() {
     local c=$1 n=$2
