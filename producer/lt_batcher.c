@@ -18,7 +18,8 @@ void lt_batcher_append(lt_batcher_t *b, Lienthong__V1__Event **events, size_t n,
     if (waiting == 0)
         b->since_ms = now_ms;
     /* Compact: the consumed head is dead space. */
-    memmove(b->events, b->events + b->pos, waiting * sizeof(*b->events));
+    if (waiting && b->pos)
+        memmove(b->events, b->events + b->pos, waiting * sizeof(*b->events));
     b->len = waiting;
     b->pos = 0;
     if (b->len + n > b->cap) {

@@ -44,7 +44,11 @@ for c in "${T_COMMUNES[@]}"; do
     t_assert_no_quarantine "$c"
     t_reconcile "$c"
 done
-t_assert_eq 0 "$(t_sql "$T_PDB" "SELECT count(*) FROM lt.quarantine")" "rows in lt.quarantine"
+# (Topics of this province left in the broker by an earlier run against
+# the same broker are "unknown_commune" here; tests/run.sh starts afresh.)
+t_assert_eq 0 "$(t_sql "$T_PDB" "SELECT count(*) FROM lt.quarantine
+    WHERE reason_code <> 'unknown_commune' OR topic NOT LIKE 'lt.$T_PROVINCE.%'
+       OR topic IN (SELECT events_topic FROM lt.commune)")" "rows in lt.quarantine"
 t_assert_eq 0 "$(t_sql "$T_PDB" "SELECT count(*) FROM lt.seq_gap")" "rows in lt.seq_gap"
 # Entities: the province holds exactly the commune's newest versions
 # (reconcile compared them); also a plain count per commune.
