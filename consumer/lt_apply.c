@@ -275,6 +275,11 @@ static void lt_apply_quarantine(lt_apply_t *apply, const lt_msg_t *msg, const ch
                   commune ? commune : "\\N", rej->code);
     lt_buf_copy_str(b, rej->text);
     lt_buf_puts(b, "\t");
+    if (msg->key)
+        lt_apply_stage_bytea(b, msg->key, msg->key_len);
+    else
+        lt_buf_puts(b, "\\N");
+    lt_buf_puts(b, "\t");
     lt_apply_stage_bytea(b, msg->value ? msg->value : (const uint8_t *)"", msg->len);
     lt_buf_puts(b, "\n");
     apply->plan_quarantined++;
@@ -330,15 +335,18 @@ static void lt_apply_events(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *
         c->plan_last_seq = c->last_seq;
         memcpy(c->plan_last_hash, c->last_hash, LT_SHA256_LEN);
     }
-    if (batch->last_seq <= c->plan_last_seq) {
+    /* A replayed batch is older than the progress: the event log, not the
+     * sequence, tells what was applied (the commit prunes those). */
+    uint64_t floor_seq = apply->replay ? 0 : c->plan_last_seq;
+    if (batch->last_seq <= floor_seq) {
         c->plan_duplicates++; /* resent after an agent restart: already applied */
         return;
     }
-    if (batch->first_seq > c->plan_last_seq + 1)
+    if (!apply->replay && batch->first_seq > c->plan_last_seq + 1)
         lt_apply_note_gap(apply, c, c->plan_last_seq + 1, batch->first_seq - 1);
     for (size_t i = 0; i < batch->n_events; i++) {
         const Lienthong__V1__Event *ev = batch->events[i];
-        if (ev->seq <= c->plan_last_seq)
+        if (ev->seq <= floor_seq)
             continue; /* the overlapping head of a resent batch */
         lt_apply_stage_event(apply, c, ev);
         c->plan_events++;
@@ -348,8 +356,10 @@ static void lt_apply_events(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *
     uint8_t hash[LT_SHA256_LEN];
     lt_sha256(sb->batch.data, sb->batch.len, hash);
     lt_apply_stage_batch_log(apply, msg, c, batch, sb, hash);
-    memcpy(c->plan_last_hash, hash, LT_SHA256_LEN);
-    c->plan_last_seq = batch->last_seq;
+    if (batch->last_seq > c->plan_last_seq) {
+        memcpy(c->plan_last_hash, hash, LT_SHA256_LEN);
+        c->plan_last_seq = batch->last_seq;
+    }
     c->plan_batches++;
 }
 
@@ -361,7 +371,8 @@ static void lt_apply_message(lt_apply_t *apply, const lt_msg_t *msg)
     Lienthong__V1__SignedBatch *sb = NULL;
     Lienthong__V1__Batch *batch = NULL;
     lt_commune_t *c = lt_apply_commune_by_topic(apply, msg->topic);
-    lt_apply_note_offset(apply, msg);
+    if (!apply->replay)
+        lt_apply_note_offset(apply, msg);
     if (!c) {
         lt_reject(&rej, "unknown_commune", "topic %s belongs to no registered commune of "
                   "province %s (run lienthong-sink provision)", msg->topic, apply->province);
@@ -390,7 +401,12 @@ static void lt_apply_message(lt_apply_t *apply, const lt_msg_t *msg)
     lt_apply_events(apply, c, msg, sb, batch);
     goto done;
 quarantine:
-    lt_apply_quarantine(apply, msg, c ? c->code : NULL, &rej);
+    if (apply->replay) {
+        lt_strlcpy(apply->replay_reason_code, rej.code, sizeof(apply->replay_reason_code));
+        lt_strlcpy(apply->replay_reason, rej.text, sizeof(apply->replay_reason));
+    } else {
+        lt_apply_quarantine(apply, msg, c ? c->code : NULL, &rej);
+    }
 done:
     if (batch)
         protobuf_c_message_free_unpacked(&batch->base, NULL);
@@ -460,6 +476,35 @@ static const char lt_merge_sql[] =
     " seq = EXCLUDED.seq, applied_at = now()"
     " WHERE e.version < EXCLUDED.version";
 
+/* Replay: drop what the event log already holds, count the rest as applied. */
+static const char lt_replay_prune_sql[] =
+    "DELETE FROM lt_stage s USING lt.event_log e"
+    " WHERE e.commune_code = s.commune_code AND e.seq = s.seq;"
+    "INSERT INTO lt.commune_progress AS p (commune_code, last_seq, events_applied)"
+    " SELECT commune_code, 0, count(*) FROM lt_stage GROUP BY 1"
+    " ON CONFLICT (commune_code) DO UPDATE"
+    " SET events_applied = p.events_applied + EXCLUDED.events_applied";
+
+/* Replay: mark the quarantine row, close the gaps now fully applied. */
+static lt_pg_rc_t lt_apply_replay_close(lt_apply_t *apply, PGconn *pg, char *errstr,
+                                        size_t errstr_size)
+{
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, apply->replay_quarantine_id);
+    const char *params[] = {id};
+    return lt_pg_exec(pg,
+                      "UPDATE lt.quarantine SET replayed_at = now() WHERE id = $1;",
+                      1, params, errstr, errstr_size) == LT_PG_OK
+               ? lt_pg_exec(pg,
+                            "UPDATE lt.seq_gap g SET resolved_at = now()"
+                            " WHERE resolved_at IS NULL AND (SELECT count(*) FROM lt.event_log e"
+                            "  WHERE e.commune_code = g.commune_code"
+                            "  AND e.seq BETWEEN g.from_seq AND g.to_seq)"
+                            " = g.to_seq - g.from_seq + 1",
+                            0, NULL, errstr, errstr_size)
+               : LT_PG_FATAL;
+}
+
 static const char lt_offsets_sql[] =
     "INSERT INTO lt.kafka_offset AS k (topic, partition, next_offset)"
     " SELECT topic, partition, max(next_offset) FROM lt_stage_offset"
@@ -477,7 +522,7 @@ static void lt_apply_progress_rows(lt_apply_t *apply, lt_buf_t *b)
         lt_buf_printf(b, "%s\t%" PRIu64 "\t", c->code, c->plan_last_seq);
         lt_apply_stage_bytea(b, c->plan_last_hash, LT_SHA256_LEN);
         lt_buf_printf(b, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRId64 "\n",
-                      c->plan_events, c->plan_batches, c->plan_duplicates,
+                      apply->replay ? 0 : c->plan_events, c->plan_batches, c->plan_duplicates,
                       c->plan_last_recorded_us);
     }
 }
@@ -488,8 +533,10 @@ static const char lt_progress_sql[] =
     " SELECT commune_code, last_seq, last_batch_hash, events, batches, duplicates,"
     " CASE WHEN recorded_us > 0 THEN 'epoch'::timestamptz"
     "  + recorded_us * interval '1 microsecond' END FROM lt_stage_progress"
-    " ON CONFLICT (commune_code) DO UPDATE SET last_seq = EXCLUDED.last_seq,"
-    " last_batch_hash = EXCLUDED.last_batch_hash,"
+    " ON CONFLICT (commune_code) DO UPDATE SET"
+    " last_seq = GREATEST(p.last_seq, EXCLUDED.last_seq),"
+    " last_batch_hash = CASE WHEN EXCLUDED.last_seq >= p.last_seq"
+    "  THEN EXCLUDED.last_batch_hash ELSE p.last_batch_hash END,"
     " events_applied = p.events_applied + EXCLUDED.events_applied,"
     " batches_applied = p.batches_applied + EXCLUDED.batches_applied,"
     " duplicates_skipped = p.duplicates_skipped + EXCLUDED.duplicates_skipped,"
@@ -511,16 +558,20 @@ static lt_pg_rc_t lt_apply_run(lt_apply_t *apply, PGconn *pg, char *errstr, size
         rc = lt_pg_exec(pg, lt_stage_sql, 0, NULL, errstr, errstr_size);
     if (rc == LT_PG_OK && apply->plan_rows) {
         rc = lt_apply_copy(pg, "COPY lt_stage FROM STDIN", &apply->copy, errstr, errstr_size);
+        if (rc == LT_PG_OK && apply->replay)
+            rc = lt_pg_exec(pg, lt_replay_prune_sql, 0, NULL, errstr, errstr_size);
         if (rc == LT_PG_OK)
             rc = lt_pg_exec(pg, lt_merge_sql, 0, NULL, errstr, errstr_size);
     }
+    if (rc == LT_PG_OK && apply->replay)
+        rc = lt_apply_replay_close(apply, pg, errstr, errstr_size);
     if (rc == LT_PG_OK && apply->plan_gaps)
         rc = lt_apply_copy(pg, "COPY lt.seq_gap (commune_code, from_seq, to_seq) FROM STDIN",
                            &apply->gaps, errstr, errstr_size);
     if (rc == LT_PG_OK && apply->plan_quarantined)
         rc = lt_apply_copy(pg,
                            "COPY lt.quarantine (topic, partition, kafka_offset, commune_code,"
-                           " reason_code, reason, raw) FROM STDIN",
+                           " reason_code, reason, message_key, raw) FROM STDIN",
                            &apply->quarantine, errstr, errstr_size);
     if (rc == LT_PG_OK && apply->plan_batches)
         rc = lt_apply_copy(pg,

@@ -68,6 +68,13 @@ typedef struct lt_apply {
     lt_buf_t quarantine; /* COPY rows for lt.quarantine */
     lt_buf_t batches;  /* COPY rows for lt.batch_log */
     lt_buf_t scratch;
+    /* Replay of one quarantined message (lienthong-reconcile quarantine replay):
+     * events already in the event log are skipped instead of sequence-checked,
+     * no gap or quarantine row is added, and the quarantine row is marked. */
+    int replay;
+    int64_t replay_quarantine_id;
+    char replay_reason_code[32];
+    char replay_reason[512];
     size_t plan_rows, plan_quarantined, plan_gaps, plan_batches, plan_offsets;
     lt_apply_stats_t stats;
 } lt_apply_t;

@@ -2,17 +2,21 @@
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lt_cli.h"
 #include "lt_log.h"
 #include "lt_pg.h"
+#include "lt_quarantine.h"
 #include "lt_util.h"
 #include "lt_verify.h"
 
 typedef struct reconcile_conf {
     char *postgres; /* province database */
     char *log_level;
+    int allow_integrity_only;
+    long max_message_bytes;
 } reconcile_conf_t;
 
 static const lt_conf_opt_t reconcile_conf_table[] = {
@@ -20,12 +24,93 @@ static const lt_conf_opt_t reconcile_conf_table[] = {
      "libpq conninfo of the province database (required)"},
     {"reconcile", "log_level", LT_CONF_STR, "info", offsetof(reconcile_conf_t, log_level), 0, 0,
      "error, warn, info or debug"},
+    {"reconcile", "allow_integrity_only", LT_CONF_BOOL, "true",
+     offsetof(reconcile_conf_t, allow_integrity_only), 0, 1,
+     "replay: accept \"sha256:\" batches from communes with no key (as the sink)"},
+    {"reconcile", "max_message_bytes", LT_CONF_INT, "8388608",
+     offsetof(reconcile_conf_t, max_message_bytes), 1024, 100000000,
+     "replay: the sink's size cap"},
     {NULL, NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
 static const char reconcile_commands[] =
     "  verify COMMUNE COMMUNE_CONNINFO   compare every entity and event of one commune with\n"
-    "                                    the province; exit 0 only if both hold the same\n";
+    "                                    the province; exit 0 only if both hold the same\n"
+    "  quarantine list [FILTER] [--replayed]   quarantined messages, oldest first\n"
+    "  quarantine show ID                      one message: reason, position, content\n"
+    "  quarantine replay ID | --pending [FILTER]\n"
+    "                                    apply again with today's rules and keys; events\n"
+    "                                    already applied are never applied twice\n"
+    "    FILTER: --commune CODE --reason REASON_CODE --limit N\n";
+
+/* Parse FILTER options from argv[from..]; returns -1 on an unknown one. */
+static int reconcile_filter(int argc, char **argv, int from, lt_quarantine_filter_t *f,
+                            int *pending)
+{
+    for (int i = from; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--replayed"))
+            f->include_replayed = 1;
+        else if (!strcmp(a, "--pending") && pending)
+            *pending = 1;
+        else if (!strcmp(a, "--commune") && v)
+            f->commune = argv[++i];
+        else if (!strcmp(a, "--reason") && v)
+            f->reason_code = argv[++i];
+        else if (!strcmp(a, "--limit") && v)
+            f->limit = atol(argv[++i]);
+        else {
+            fprintf(stderr, "error: quarantine: unexpected argument \"%s\"\n", a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int reconcile_quarantine(const reconcile_conf_t *rc_conf, int argc, char **argv)
+{
+    char errstr[1024];
+    lt_quarantine_filter_t filter = {0};
+    int pending = 0, rc = 2;
+    const char *sub = argc > 1 ? argv[1] : "";
+    int64_t id = 0;
+    int takes_id = !strcmp(sub, "show") || (!strcmp(sub, "replay") && argc > 2 &&
+                                            argv[2][0] != '-');
+    if (takes_id) {
+        char *end;
+        id = strtoll(argc > 2 ? argv[2] : "", &end, 10);
+        if (id <= 0 || *end) {
+            fprintf(stderr, "error: quarantine %s: expected a message id, got \"%s\"\n", sub,
+                    argc > 2 ? argv[2] : "");
+            return 2;
+        }
+    }
+    if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "replay")) {
+        fprintf(stderr, "error: quarantine needs list, show or replay\n\n%s", reconcile_commands);
+        return 2;
+    }
+    if (reconcile_filter(argc, argv, takes_id ? 3 : 2, &filter,
+                         !strcmp(sub, "replay") ? &pending : NULL) != 0)
+        return 2;
+    if (!strcmp(sub, "replay") && !id && !pending) {
+        fprintf(stderr, "error: quarantine replay needs an id or --pending\n");
+        return 2;
+    }
+    PGconn *pg = lt_pg_connect(rc_conf->postgres, "lienthong-reconcile", errstr, sizeof(errstr));
+    if (!pg) {
+        fprintf(stderr, "error: %s\n", errstr);
+        return 2;
+    }
+    if (!strcmp(sub, "list"))
+        rc = lt_quarantine_list(pg, &filter, stdout);
+    else if (!strcmp(sub, "show"))
+        rc = lt_quarantine_show(pg, id, stdout);
+    else
+        rc = lt_quarantine_replay(pg, id, &filter, rc_conf->allow_integrity_only,
+                                  (size_t)rc_conf->max_message_bytes, stdout);
+    PQfinish(pg);
+    return rc;
+}
 
 static int reconcile_verify(const reconcile_conf_t *rc_conf, const char *commune,
                             const char *commune_conninfo)
@@ -81,6 +166,8 @@ int main(int argc, char **argv)
         rc = 2;
     } else if (strcmp(cli.argv[0], "verify") == 0 && cli.argc == 3) {
         rc = reconcile_verify(&rconf, cli.argv[1], cli.argv[2]);
+    } else if (strcmp(cli.argv[0], "quarantine") == 0) {
+        rc = reconcile_quarantine(&rconf, cli.argc, cli.argv);
     } else {
         fprintf(stderr, "%s: unknown command or wrong arguments\n\nCommands:\n%s", cli.prog,
                 reconcile_commands);

@@ -105,6 +105,7 @@ CREATE TABLE IF NOT EXISTS lt.quarantine (
     commune_code  text,
     reason_code   text   NOT NULL,
     reason        text   NOT NULL,
+    message_key   bytea,
     raw           bytea  NOT NULL,
     quarantined_at timestamptz NOT NULL DEFAULT now(),
     replayed_at   timestamptz,

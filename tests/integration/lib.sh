@@ -209,10 +209,14 @@ t_show_logs() {
     done
 }
 
+# Commands t_cleanup runs first (e.g. to restart a broker a test stopped).
+T_CLEANUP_HOOKS=()
+
 t_cleanup() {
-    local rc=$? name
+    local rc=$? name hook
     trap - EXIT
     set +e
+    for hook in "${T_CLEANUP_HOOKS[@]}"; do eval "$hook"; done
     for name in "${!T_PID[@]}"; do
         t_running "$name" && kill -TERM "${T_PID[$name]}" 2>/dev/null
     done
