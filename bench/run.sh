@@ -90,7 +90,7 @@ export LT_PG_EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements'
 track_commit_timestamp = on
 max_wal_size = 8GB${LT_BENCH_PG_CONF:+
 $LT_BENCH_PG_CONF}"
-# shellcheck source=../deploy/lib.sh
+# shellcheck source=deploy/lib.sh source-path=SCRIPTDIR/..
 . "$ROOT/deploy/lib.sh"
 
 OUT=$LT_BENCH_OUT
@@ -120,7 +120,7 @@ conninfo() { lt_pg_conninfo "$1"; }
 q() { # q DB SQL -> unaligned, tuples only, '|' separated
     local db=$1
     shift
-    PGOPTIONS= psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$LT_PG_PORT" \
+    PGOPTIONS='' psql -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$LT_PG_PORT" \
         -U postgres -d "$db" -c "$*"
 }
 port_busy() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
@@ -132,7 +132,9 @@ cpu_s() { # cpu_s PID -> user+system CPU seconds of a live process
 
 PIDS=() # background processes we started
 start_bg() { # start_bg LOG CMD... ; sets BG_PID
-    "$@" >>"$1.out" 2>>"$1" </dev/null &
+    local log=$1
+    shift
+    "$@" >>"$log" 2>&1 </dev/null &
     BG_PID=$!
     PIDS+=("$BG_PID")
 }
@@ -280,7 +282,7 @@ for c in "${COMMUNES[@]}"; do
         kill -0 "$apid" 2>/dev/null || die "agent $c exited (see $LOGS/agent-$c.log)"
         h=$(vm_hwm_kb "$apid")
         [ "${h:-0}" -gt "$hwm" ] && hwm=$h
-        acked=$(q "lt_commune_$c" "SELECT acked_seq FROM lt.agent_state")
+        acked=$(q "lt_commune_$c" "SELECT coalesce((SELECT acked_seq FROM lt.agent_state), 0)")
         [ "${acked:-0}" -ge "$PER_COMMUNE" ] && break
         if awk -v a="$(now)" -v b="$last" 'BEGIN { exit !(a - b >= 5) }'; then
             say "    acked $acked / $PER_COMMUNE, agent VmHWM $((hwm / 1024)) MB"
@@ -315,7 +317,7 @@ applied_events() { # applied_events DB [COMMUNE]
 # run_sink_phase DB LOG PROFILE(0|1): applies the pre-fill into DB (fresh
 # schema), sets S_* results.
 run_sink_phase() {
-    local db=$1 log=$2 profile=$3 conf bpid="" spid t_exec t_done last a perf1="" perf2=""
+    local db=$1 log=$2 profile=$3 i conf bpid="" spid t_exec t_done last a perf1="" perf2=""
     conf=(-o "sink.province=$PROVINCE" -o "sink.postgres=$(conninfo "$db")"
         -o "kafka.bootstrap.servers=$BROKERS" -o sink.stats_interval_s=5
         -o "sink.group_id=lt-bench-$db" "${SINK_EXTRA[@]}")
@@ -324,8 +326,12 @@ run_sink_phase() {
     t_exec=$(now)
     start_bg "$log" "$SINK" "${conf[@]}" run
     spid=$BG_PID
-    wait_for "the sink's database connection" 30 eval '[ -n "$(sink_backend_pid "$db")" ]'
-    bpid=$(sink_backend_pid "$db")
+    for ((i = 0; i < 150; i++)); do
+        bpid=$(sink_backend_pid "$db")
+        [ -n "$bpid" ] && break
+        sleep 0.2
+    done
+    [ -n "$bpid" ] || die "the sink did not connect to $db (see $log)"
     if [ "$profile" = 1 ]; then
         perf record -q -F 999 -g -o "$LT_STATE_DIR/perf-sink.data" -p "$spid" >"$LOGS/perf.log" 2>&1 &
         perf1=$!
@@ -371,7 +377,7 @@ run_sink_phase() {
                extract(epoch FROM min(committed)), extract(epoch FROM max(committed)),
                extract(epoch FROM min(began)), min(n), max(n)
         FROM r")
-    IFS='|' read -r S_ROUNDS S_EVENTS S_N_FIRST S_C_FIRST S_C_LAST S_B_FIRST S_N_MIN S_N_MAX <<<"$r"
+    IFS='|' read -r S_ROUNDS S_EVENTS S_N_FIRST S_C_FIRST S_C_LAST _ S_N_MIN S_N_MAX <<<"$r"
     [ "$S_EVENTS" = "$TOTAL" ] || die "lt.event_log holds $S_EVENTS events, expected $TOTAL"
     if [ "$S_ROUNDS" -ge 2 ]; then
         S_STEADY_SPAN=$(calc "$S_C_LAST - $S_C_FIRST")
@@ -380,6 +386,8 @@ run_sink_phase() {
         S_STEADY_SPAN=$(calc "$S_C_LAST - $S_T_ASSIGN")
         S_STEADY=$(calc "$S_EVENTS / $S_STEADY_SPAN")
     fi
+    S_DEF="events of rounds 2..n / (commit time of round n - commit time of round 1)"
+    [ "$S_ROUNDS" -ge 2 ] || S_DEF="one round only: events / (its commit time - partition assignment)"
     S_FROM_ASSIGN=$(calc "$S_EVENTS / ($S_C_LAST - $S_T_ASSIGN)")
     S_WALL_RATE=$(calc "$S_EVENTS / $S_WALL")
     S_STARTUP=$(calc "$S_T_ASSIGN - $t_exec")
@@ -401,7 +409,7 @@ pgss_report "$PROVINCE_DB" "$OUT/pgss-sink.txt"
 A_RATE=$S_STEADY A_ROUNDS=$S_ROUNDS A_N_FIRST=$S_N_FIRST A_SPAN=$S_STEADY_SPAN
 A_FROM_ASSIGN=$S_FROM_ASSIGN A_WALL_RATE=$S_WALL_RATE A_WALL=$S_WALL A_STARTUP=$S_STARTUP
 A_APPLY_SPAN=$S_APPLY_SPAN A_SINK_CPU=$S_SINK_CPU A_BACKEND_CPU=$S_BACKEND_CPU
-A_SINK_RSS=$S_SINK_RSS_MB A_N_MIN=$S_N_MIN A_N_MAX=$S_N_MAX
+A_SINK_RSS=$S_SINK_RSS_MB A_N_MIN=$S_N_MIN A_N_MAX=$S_N_MAX A_DEF=$S_DEF
 say "(a) done: $(fmt0 "$A_RATE") events/s steady ($A_ROUNDS rounds of $A_N_MIN..$A_N_MAX events); sink CPU ${A_SINK_CPU}s, its PostgreSQL backend CPU ${A_BACKEND_CPU}s over $(fmt1 "$A_APPLY_SPAN") s of applying"
 say "    top statements (pg_stat_statements):"
 while IFS= read -r line; do say "      $line"; done <"$OUT/pgss-sink.txt"
@@ -410,7 +418,7 @@ while IFS= read -r line; do say "      $line"; done <"$OUT/pgss-sink.txt"
 PROFILE=$LT_BENCH_PROFILE
 if [ "$PROFILE" = auto ]; then
     PROFILE=0
-    if command -v perf >/dev/null 2>&1 && perf record -q -o /dev/null -- true >/dev/null 2>&1; then
+    if command -v perf >/dev/null 2>&1 && perf record -q -o "$LT_STATE_DIR/perf-probe.data" -- true >/dev/null 2>&1; then
         PROFILE=1
     fi
 fi
@@ -454,12 +462,12 @@ B_ENTITIES=$(q "$PROVINCE_DB" "SELECT count(*) FROM lt.entity")
 "$SINK" -o "sink.province=$PROVINCE" -o "sink.postgres=$(conninfo lt_bench_ceiling)" migrate \
     >>"$LOGS/setup.log" 2>&1 || die "migrate lt_bench_ceiling failed"
 q lt_bench_ceiling "CHECKPOINT" >/dev/null
-times=$(PGOPTIONS= psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$LT_PG_PORT" -U postgres \
+times=$(PGOPTIONS='' psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$LT_PG_PORT" -U postgres \
     -d lt_bench_ceiling -c '\timing on' -c "\\copy lt.event_log FROM '$EL_FILE'" \
     -c "\\copy lt.entity FROM '$EN_FILE'" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
 B_EL_MS=$(sed -n 1p <<<"$times")
 B_EN_MS=$(sed -n 2p <<<"$times")
-[ -n "$B_EL_MS" ] && [ -n "$B_EN_MS" ] || die "could not time the COPYs"
+if [ -z "$B_EL_MS" ] || [ -z "$B_EN_MS" ]; then die "could not time the COPYs"; fi
 B_SECS=$(calc "($B_EL_MS + $B_EN_MS) / 1000")
 B_RATE=$(calc "$TOTAL / $B_SECS")
 B_SIZE_MB=$(fmt0 "$(calc "($(stat -c %s "$EL_FILE") + $(stat -c %s "$EN_FILE")) / 1048576")")
@@ -517,7 +525,7 @@ lat_sql() { # lat_sql PROVINCE_TIME_EXPR
               FROM lt.event_log WHERE commune_code = '$LC') t"
 }
 IFS='|' read -r D_N D_P50 D_P99 D_MAX D_AVG <<<"$(lat_sql 'pg_xact_commit_timestamp(xmin)')"
-IFS='|' read -r _ D2_P50 D2_P99 D2_MAX D2_AVG <<<"$(lat_sql 'applied_at')"
+IFS='|' read -r _ D2_P50 D2_P99 _ _ <<<"$(lat_sql 'applied_at')"
 D_RATE=$(q "$PROVINCE_DB" "SELECT round(count(*) / extract(epoch FROM max(recorded_at) - min(recorded_at)))
     FROM lt.event_log WHERE commune_code = '$LC'")
 say "(d) done: $D_N events at $D_RATE events/s: p50 $D_P50 ms, p99 $D_P99 ms (max $D_MAX ms)"
@@ -551,8 +559,13 @@ TARGET_MET=$(awk -v r="$RATIO" 'BEGIN { print (r >= 0.3) ? "yes" : "no" }')
     echo "  data    : $TOTAL events in $NCOMMUNES communes (${COMMUNES[*]}), $B_ENTITIES entities, Ed25519-signed batches"
     echo
     printf '  (a) sink sustained apply rate : %8s events/s\n' "$(fmt0 "$A_RATE")"
-    echo  "        events of rounds 2..$A_ROUNDS ($((TOTAL - A_N_FIRST))) / time from the commit of round 1 to the commit"
-    echo  "        of round $A_ROUNDS ($(fmt1 "$A_SPAN") s), commit times from track_commit_timestamp; startup and round 1 excluded."
+    if [ "$A_ROUNDS" -ge 2 ]; then
+        echo  "        events of rounds 2..$A_ROUNDS ($((TOTAL - A_N_FIRST))) / time from the commit of round 1 to the commit"
+        echo  "        of round $A_ROUNDS ($(fmt1 "$A_SPAN") s), commit times from track_commit_timestamp; startup and round 1 excluded."
+    else
+        echo  "        only one round: events / time from partition assignment to its commit ($(fmt1 "$A_SPAN") s);"
+        echo  "        raise LT_BENCH_EVENTS for a steady-state figure."
+    fi
     echo  "        From partition assignment to last commit: $(fmt0 "$A_FROM_ASSIGN") events/s over $(fmt1 "$A_APPLY_SPAN") s;"
     echo  "        wall clock incl. process start ($(fmt1 "$A_STARTUP") s): $(fmt0 "$A_WALL_RATE") events/s over $(fmt1 "$A_WALL") s."
     echo  "        CPU while applying: sink $A_SINK_CPU s, its PostgreSQL backend $A_BACKEND_CPU s; sink peak RSS $A_SINK_RSS MB."
@@ -578,6 +591,8 @@ TARGET_MET=$(awk -v r="$RATIO" 'BEGIN { print (r >= 0.3) ? "yes" : "no" }')
     echo
 } | tee "$OUT/summary.txt"
 
+P_RATE_JSON=null
+[ -n "$P_RATE" ] && P_RATE_JSON=$(fmt0 "$P_RATE")
 json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
 cat >"$OUT/results.json" <<EOF
 {
@@ -593,12 +608,12 @@ cat >"$OUT/results.json" <<EOF
   "communes": $(json_str "${COMMUNES[*]}"),
   "entities": $B_ENTITIES,
   "a_sink_events_per_s": $(fmt0 "$A_RATE"),
-  "a_detail": {"definition": "events of rounds 2..n / (commit time of round n - commit time of round 1)",
+  "a_detail": {"definition": $(json_str "$A_DEF"),
                "rounds": $A_ROUNDS, "first_round_events": $A_N_FIRST, "span_s": $(fmt2 "$A_SPAN"),
                "from_assignment_events_per_s": $(fmt0 "$A_FROM_ASSIGN"),
                "wall_clock_events_per_s": $(fmt0 "$A_WALL_RATE"), "startup_s": $(fmt2 "$A_STARTUP"),
                "sink_cpu_s": $A_SINK_CPU, "backend_cpu_s": $A_BACKEND_CPU,
-               "sink_peak_rss_mb": $A_SINK_RSS, "under_perf_events_per_s": ${P_RATE:+$(fmt0 "$P_RATE")}${P_RATE:-null}},
+               "sink_peak_rss_mb": $A_SINK_RSS, "under_perf_events_per_s": $P_RATE_JSON},
   "b_copy_events_per_s": $(fmt0 "$B_RATE"),
   "b_detail": {"definition": "events / (psql \\\\copy lt.event_log + \\\\copy lt.entity), client side",
                "event_log_s": $(fmt2 "$(calc "$B_EL_MS / 1000")"), "entity_s": $(fmt2 "$(calc "$B_EN_MS / 1000")"),

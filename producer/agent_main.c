@@ -1,4 +1,5 @@
 /* lienthong-agent — the commune side: schema set-up, the sending daemon, keys. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 
 #include "lt_agent.h"
 #include "lt_cli.h"
+#include "lt_import.h"
 #include "lt_log.h"
 #include "lt_outbox.h"
 #include "lt_pg.h"
@@ -16,6 +18,9 @@ static const char agent_commands[] =
     "  init                 create the commune schema (outbox, agent state, entity state)\n"
     "  run                  send the outbox to Kafka until SIGTERM\n"
     "  status               print sequence numbers and the unsent backlog\n"
+    "  import FILE [--csv|--ndjson] [--rejects OUT.ndjson] [--chunk N] [--no-progress]\n"
+    "                       check and add exported or typed-in records to the outbox;\n"
+    "                       bad rows are reported by line; re-importing adds nothing\n"
     "  keygen PRIVATE PUBLIC  write a new Ed25519 signing key pair (PEM)\n";
 
 static int agent_require(const lt_agent_conf_t *ac, int need_kafka_ids)
@@ -99,6 +104,65 @@ static int agent_cmd_keygen(int argc, char **argv)
     return 0;
 }
 
+static int agent_import_args(int argc, char **argv, lt_import_opts_t *opts,
+                             const char **rejects_path)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--csv"))
+            opts->format = LT_IMPORT_CSV;
+        else if (!strcmp(a, "--ndjson"))
+            opts->format = LT_IMPORT_NDJSON;
+        else if (!strcmp(a, "--no-progress"))
+            opts->progress = 0;
+        else if (!strcmp(a, "--rejects") && i + 1 < argc)
+            *rejects_path = argv[++i];
+        else if (!strcmp(a, "--chunk") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+            opts->chunk_rows = atoi(argv[++i]);
+        else if (a[0] != '-' && !opts->path)
+            opts->path = a;
+        else {
+            fprintf(stderr, "error: import: unexpected argument \"%s\"\n", a);
+            return 2;
+        }
+    }
+    if (!opts->path) {
+        fprintf(stderr, "usage: lienthong-agent import FILE [--csv|--ndjson] [--rejects OUT]\n");
+        return 2;
+    }
+    return 0;
+}
+
+static int agent_cmd_import(const lt_agent_conf_t *ac, int argc, char **argv)
+{
+    char errstr[1024];
+    const char *rejects_path = NULL;
+    lt_import_opts_t opts = {.chunk_rows = 1000, .progress = isatty(STDERR_FILENO),
+                             .max_reported = 100};
+    int rc = agent_import_args(argc, argv, &opts, &rejects_path);
+    if (rc)
+        return rc;
+    if (rejects_path && !(opts.rejects = fopen(rejects_path, "w"))) {
+        fprintf(stderr, "error: %s: cannot write: %s\n", rejects_path, strerror(errno));
+        return 1;
+    }
+    PGconn *pg = lt_pg_connect(ac->postgres, "lienthong-agent", errstr, sizeof(errstr));
+    lt_import_stats_t st;
+    rc = pg ? lt_import_file(pg, &opts, &st, errstr, sizeof(errstr)) : -1;
+    PQfinish(pg);
+    if (opts.rejects)
+        fclose(opts.rejects);
+    if (rc != 0) {
+        fprintf(stderr, "error: %s\n", errstr);
+        return 1;
+    }
+    printf("%s: %llu rows in %.1f s: %llu added to the outbox, %llu already there, %llu bad%s%s\n",
+           opts.path, (unsigned long long)st.rows, st.seconds, (unsigned long long)st.inserted,
+           (unsigned long long)st.present, (unsigned long long)st.bad,
+           st.bad && rejects_path ? "; details in " : "", st.bad && rejects_path ? rejects_path : "");
+    return st.bad ? 3 : 0;
+}
+
 int main(int argc, char **argv)
 {
     lt_agent_conf_t ac;
@@ -122,6 +186,10 @@ int main(int argc, char **argv)
         rc = agent_require(&ac, 0) ? 2 : agent_cmd_init(&ac);
     else if (strcmp(cmd, "status") == 0)
         rc = agent_require(&ac, 0) ? 2 : agent_cmd_status(&ac);
+    else if (strcmp(cmd, "import") == 0) {
+        lt_signals_install();
+        rc = agent_require(&ac, 0) ? 2 : agent_cmd_import(&ac, cli.argc, cli.argv);
+    }
     else if (strcmp(cmd, "run") == 0) {
         char host[64] = "agent";
         if (!ac.agent_id && gethostname(host, sizeof(host) - 1) == 0)

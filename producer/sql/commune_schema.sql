@@ -24,6 +24,10 @@ CREATE INDEX IF NOT EXISTS outbox_unassigned ON lt.outbox (id)
     WHERE seq IS NULL AND rejected_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_unsent ON lt.outbox (seq)
     WHERE seq IS NOT NULL AND sent_at IS NULL;
+-- A version names one change of an entity: writing it twice (a re-run import,
+-- a retried job) must not send it twice.
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_entity_version
+    ON lt.outbox (entity_type, entity_id, version);
 
 CREATE TABLE IF NOT EXISTS lt.agent_state (
     commune_code    text PRIMARY KEY,
