@@ -58,6 +58,27 @@ void lt_buf_printf(lt_buf_t *buf, const char *fmt, ...)
     buf->len += (size_t)n;
 }
 
+void lt_buf_u64(lt_buf_t *buf, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    lt_buf_append(buf, tmp + sizeof(tmp) - n, n);
+}
+
+void lt_buf_i64(lt_buf_t *buf, int64_t v)
+{
+    if (v < 0) {
+        lt_buf_append(buf, "-", 1);
+        lt_buf_u64(buf, (uint64_t)0 - (uint64_t)v);
+    } else {
+        lt_buf_u64(buf, (uint64_t)v);
+    }
+}
+
 void lt_buf_hex(lt_buf_t *buf, const uint8_t *bytes, size_t len)
 {
     static const char digits[] = "0123456789abcdef";
@@ -79,17 +100,28 @@ void lt_buf_array_str(lt_buf_t *buf, const char *s)
     lt_buf_append(buf, "\"", 1);
 }
 
+void lt_buf_copy_strn(lt_buf_t *buf, const char *s, size_t len)
+{
+    const char *run = s, *end = s + len;
+    for (; s < end; s++) {
+        const char *esc;
+        switch (*s) {
+        case '\\': esc = "\\\\"; break;
+        case '\t': esc = "\\t"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        default: continue; /* plain runs are copied in one piece */
+        }
+        lt_buf_append(buf, run, (size_t)(s - run));
+        lt_buf_append(buf, esc, 2);
+        run = s + 1;
+    }
+    lt_buf_append(buf, run, (size_t)(end - run));
+}
+
 void lt_buf_copy_str(lt_buf_t *buf, const char *s)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '\\': lt_buf_append(buf, "\\\\", 2); break;
-        case '\t': lt_buf_append(buf, "\\t", 2); break;
-        case '\n': lt_buf_append(buf, "\\n", 2); break;
-        case '\r': lt_buf_append(buf, "\\r", 2); break;
-        default: lt_buf_append(buf, s, 1);
-        }
-    }
+    lt_buf_copy_strn(buf, s, strlen(s));
 }
 
 const char *lt_buf_cstr(lt_buf_t *buf)

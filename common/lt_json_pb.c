@@ -6,6 +6,8 @@
  * default pointer (protobuf_c_empty_string), which free_unpacked never frees. */
 #include "lt_json_pb.h"
 
+#include "lt_buf.h"
+
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -967,4 +969,140 @@ static json_t *lt_pj_message(const ProtobufCMessage *msg, int depth)
 json_t *lt_pb_to_json(const ProtobufCMessage *msg)
 {
     return lt_pj_message(msg, 0);
+}
+
+/* ------------------------------------------------------- to JSON text, fast */
+
+/* The same JSON as json_dumps(lt_pb_to_json(msg), JSON_COMPACT), written
+ * straight into a buffer: the sink does this for every applied event, and
+ * building a jansson tree per event was most of its CPU time. */
+static void lt_pw_message(const ProtobufCMessage *msg, lt_buf_t *out, int depth);
+
+static void lt_pw_string(const char *s, lt_buf_t *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *run = s;
+    lt_buf_append(out, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        lt_buf_append(out, run, (size_t)(s - run));
+        run = s + 1;
+        switch (c) {
+        case '"': lt_buf_append(out, "\\\"", 2); break;
+        case '\\': lt_buf_append(out, "\\\\", 2); break;
+        case '\n': lt_buf_append(out, "\\n", 2); break;
+        case '\t': lt_buf_append(out, "\\t", 2); break;
+        case '\r': lt_buf_append(out, "\\r", 2); break;
+        default: {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            lt_buf_append(out, esc, 6);
+        }
+        }
+    }
+    lt_buf_append(out, run, (size_t)(s - run));
+    lt_buf_append(out, "\"", 1);
+}
+
+static void lt_pw_value(const ProtobufCFieldDescriptor *field, const void *member,
+                        lt_buf_t *out, int depth)
+{
+    switch (field->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        lt_buf_i64(out, *(const int32_t *)member);
+        return;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        lt_buf_u64(out, *(const uint32_t *)member);
+        return;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        lt_buf_append(out, "\"", 1);
+        lt_buf_i64(out, *(const int64_t *)member);
+        lt_buf_append(out, "\"", 1);
+        return;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        lt_buf_append(out, "\"", 1);
+        lt_buf_u64(out, *(const uint64_t *)member);
+        lt_buf_append(out, "\"", 1);
+        return;
+    case PROTOBUF_C_TYPE_BOOL:
+        lt_buf_puts(out, *(const protobuf_c_boolean *)member ? "true" : "false");
+        return;
+    case PROTOBUF_C_TYPE_ENUM: {
+        int32_t v = *(const int32_t *)member;
+        const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(field->descriptor, v);
+        if (ev)
+            lt_pw_string(ev->name, out);
+        else
+            lt_buf_i64(out, v);
+        return;
+    }
+    case PROTOBUF_C_TYPE_STRING:
+        lt_pw_string(*(const char *const *)member, out);
+        return;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        lt_pw_message(*(const ProtobufCMessage *const *)member, out, depth + 1);
+        return;
+    default: {
+        /* floats, doubles, bytes: rare in the model; take the general path */
+        json_t *json = lt_pj_value(field, member, depth);
+        char *text = json ? json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        lt_buf_puts(out, text ? text : "null");
+        free(text);
+        json_decref(json);
+    }
+    }
+}
+
+static void lt_pw_message(const ProtobufCMessage *msg, lt_buf_t *out, int depth)
+{
+    char name[LT_JP_NAME_MAX];
+    int first = 1;
+    if (msg == NULL || depth > LT_JP_MAX_DEPTH) {
+        lt_buf_puts(out, "null");
+        return;
+    }
+    lt_buf_append(out, "{", 1);
+    for (unsigned f = 0; f < msg->descriptor->n_fields; f++) {
+        const ProtobufCFieldDescriptor *field = &msg->descriptor->fields[f];
+        const char *member = (const char *)msg + field->offset;
+        size_t n = 0;
+        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
+            n = *(const size_t *)((const char *)msg + field->quantifier_offset);
+            if (n == 0)
+                continue;
+        } else if (!lt_pj_present(field, msg)) {
+            continue;
+        }
+        if (!first)
+            lt_buf_append(out, ",", 1);
+        first = 0;
+        lt_pw_string(lt_field_json_name(field, name, sizeof(name)), out);
+        lt_buf_append(out, ":", 1);
+        if (field->label != PROTOBUF_C_LABEL_REPEATED) {
+            lt_pw_value(field, member, out, depth);
+            continue;
+        }
+        const char *arr = *(const char *const *)member;
+        size_t size = lt_type_size(field->type);
+        lt_buf_append(out, "[", 1);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                lt_buf_append(out, ",", 1);
+            lt_pw_value(field, arr + i * size, out, depth);
+        }
+        lt_buf_append(out, "]", 1);
+    }
+    lt_buf_append(out, "}", 1);
+}
+
+void lt_pb_write_json(const ProtobufCMessage *msg, lt_buf_t *out)
+{
+    lt_pw_message(msg, out, 0);
 }

@@ -23,4 +23,8 @@ ProtobufCMessage *lt_json_to_pb(const ProtobufCMessageDescriptor *desc, const js
 /* The proto3 JSON form of msg; a new reference, NULL on OOM. */
 json_t *lt_pb_to_json(const ProtobufCMessage *msg);
 
+struct lt_buf;
+/* Append the same JSON, compact, to out without building a tree (hot path). */
+void lt_pb_write_json(const ProtobufCMessage *msg, struct lt_buf *out);
+
 #endif

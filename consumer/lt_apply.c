@@ -233,30 +233,40 @@ static int lt_apply_check_signature(const lt_apply_t *apply, const lt_commune_t 
 static void lt_apply_stage_event(lt_apply_t *apply, const lt_commune_t *c,
                                  const Lienthong__V1__Event *ev)
 {
+    /* Hot path: one COPY line per event, built without printf or JSON trees. */
     lt_buf_t *b = &apply->copy;
-    lt_buf_printf(b, "%s\t%" PRIu64 "\t%s\t", c->code, ev->seq, lt_entity_type_name(ev->entity_type));
+    lt_buf_puts(b, c->code);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_u64(b, ev->seq);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_puts(b, lt_entity_type_name(ev->entity_type));
+    lt_buf_append(b, "\t", 1);
     lt_buf_copy_str(b, ev->entity_id);
-    lt_buf_printf(b, "\t%" PRIu64 "\t%s\t", ev->version, lt_op_name(ev->op));
+    lt_buf_append(b, "\t", 1);
+    lt_buf_u64(b, ev->version);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_puts(b, lt_op_name(ev->op));
+    lt_buf_append(b, "\t", 1);
     if (ev->content_hash.len) {
         lt_buf_puts(b, "\\\\x");
         lt_buf_hex(b, ev->content_hash.data, ev->content_hash.len);
     } else {
         lt_buf_puts(b, "\\N");
     }
-    lt_buf_puts(b, "\t");
+    lt_buf_append(b, "\t", 1);
     const ProtobufCMessage *payload = lt_event_payload(ev);
     if (payload) {
-        json_t *json = lt_pb_to_json(payload);
-        char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
-        if (!text)
-            abort(); /* only out of memory: the payload passed lt_pb_check */
-        lt_buf_copy_str(b, text);
-        free(text);
-        json_decref(json);
+        lt_buf_reset(&apply->scratch);
+        lt_pb_write_json(payload, &apply->scratch);
+        lt_buf_copy_strn(b, apply->scratch.data, apply->scratch.len);
     } else {
         lt_buf_puts(b, "\\N");
     }
-    lt_buf_printf(b, "\t%" PRId64 "\t%" PRId64 "\n", ev->occurred_at_us, ev->recorded_at_us);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_i64(b, ev->occurred_at_us);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_i64(b, ev->recorded_at_us);
+    lt_buf_append(b, "\n", 1);
     apply->plan_rows++;
 }
 
@@ -451,7 +461,8 @@ static lt_pg_rc_t lt_apply_copy(PGconn *pg, const char *copy_sql, lt_buf_t *data
 
 static const char lt_stage_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage ("
-    " commune_code text, seq bigint, entity_type text, entity_id text, version bigint,"
+    " commune_code text COLLATE \"C\", seq bigint, entity_type text COLLATE \"C\","
+    " entity_id text COLLATE \"C\", version bigint,"
     " op text, content_hash bytea, payload jsonb, occurred_us bigint, recorded_us bigint)"
     " ON COMMIT DELETE ROWS";
 

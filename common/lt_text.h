@@ -1,0 +1,53 @@
+/* lt_text — Unicode text rules for names, codes and free text (libutf8proc).
+ *
+ * Every function takes (s, len) and treats the bytes as UTF-8 that must be
+ * strict (no overlong forms, no surrogates, nothing above U+10FFFF; the same
+ * rule as lt_text_check in lt_codec). Copies are malloc'd: free() them. */
+#ifndef LT_TEXT_H
+#define LT_TEXT_H
+
+#include <stddef.h>
+
+typedef enum {
+    /* Names and codes: no control character at all (no tab, no newline), no
+     * line or paragraph separator (U+2028, U+2029). */
+    LT_TEXT_LINE = 0,
+    /* Free text (addresses, causes): tab, newline and carriage return allowed. */
+    LT_TEXT_MULTILINE = 1,
+} lt_text_kind_t;
+
+/* 0 if s[0..len) is valid text of this kind, else -1 with a sentence naming the
+ * offending byte offset in errstr (C0 and C1 controls, DEL are rejected). */
+int lt_text_validate(const char *s, size_t len, lt_text_kind_t kind, char *errstr,
+                     size_t errstr_size) __attribute__((warn_unused_result));
+
+/* A validated NFC copy of s[0..len) (caller frees), or NULL with errstr when the
+ * text is invalid for its kind or memory runs out. */
+char *lt_text_nfc(const char *s, size_t len, lt_text_kind_t kind, char *errstr,
+                  size_t errstr_size) __attribute__((warn_unused_result));
+
+/* The comparison key of a Vietnamese name (caller frees), or NULL with errstr
+ * for invalid UTF-8 or a control character other than whitespace.
+ *
+ * Two names have byte-equal keys when they differ only in
+ *  - normalisation form (NFD input equals NFC input);
+ *  - case (Unicode case folding) and default-ignorable characters (soft hyphen,
+ *    zero-width space);
+ *  - tone-mark placement: the five tone marks (U+0300 grave, U+0301 acute,
+ *    U+0303 tilde, U+0309 hook above, U+0323 dot below) are pulled out of each
+ *    word (a run of letters, marks and digits) and appended at its end in
+ *    code-point order, so "Hoà" = "Hòa", "Thuỷ" = "Thủy"; circumflex, breve,
+ *    horn and đ stay where they are ("Đức" != "Dức", "Hoa" != "Hoà");
+ *  - apostrophe style: ’ ‘ ʼ ` all become ';
+ *  - whitespace: runs of any Unicode white space become one space, leading and
+ *    trailing space is dropped.
+ * The key is NFC text meant for comparison and indexing, not for display. */
+char *lt_text_name_key(const char *s, size_t len, char *errstr, size_t errstr_size)
+    __attribute__((warn_unused_result));
+
+/* 1 if the NUL-terminated names a and b have equal keys, 0 if not, -1 with errstr
+ * if either is not valid text. */
+int lt_text_name_equal(const char *a, const char *b, char *errstr, size_t errstr_size)
+    __attribute__((warn_unused_result));
+
+#endif
