@@ -35,7 +35,7 @@ EOF
 LT_DEB_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     librdkafka-dev libprotobuf-c-dev protobuf-c-compiler
-    libpq-dev libssl-dev libjansson-dev
+    libpq-dev libssl-dev libjansson-dev libutf8proc-dev
     postgresql postgresql-contrib
     openjdk-17-jre-headless maven ca-certificates
     kcat procps iproute2 util-linux python3
