@@ -15,7 +15,8 @@
 
 static const char dossier_json[] =
     "{\"dossierCode\":\"000.00.04.H01-261124-0001\",\"procedureCode\":\"1.001193\","
-    "\"status\":\"DOSSIER_STATUS_NEW\",\"applicant\":{\"full\":\"Nguyễn Văn An\"}}";
+    "\"status\":\"DOSSIER_STATUS_NEW\",\"applicant\":{\"type\":\"APPLICANT_TYPE_CITIZEN\","
+    "\"name\":{\"full\":\"Nguyễn Văn An\"}}}";
 
 typedef struct encoded {
     uint8_t *bytes;

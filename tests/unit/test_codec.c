@@ -15,7 +15,8 @@ typedef struct {
     Lienthong__V1__PartialDate reg_on, dob;
     Lienthong__V1__BirthRecord birth;
     Lienthong__V1__Person child, mother;
-    Lienthong__V1__PersonName child_name, mother_name, applicant;
+    Lienthong__V1__PersonName child_name, mother_name, applicant_name;
+    Lienthong__V1__Applicant applicant;
     Lienthong__V1__AdminUnitRef place;
     Lienthong__V1__Dossier dossier;
     Lienthong__V1__DossierStatusChange hist[2];
@@ -72,8 +73,10 @@ static void sample_dossier(sample_t *s)
     size_t i;
 
     lienthong__v1__dossier__init(&s->dossier);
-    lienthong__v1__person_name__init(&s->applicant);
-    s->applicant.full = "Phạm Minh Đức";
+    lienthong__v1__applicant__init(&s->applicant);
+    lienthong__v1__person_name__init(&s->applicant_name);
+    s->applicant_name.full = "Phạm Minh Đức";
+    s->applicant.name = &s->applicant_name;
     s->dossier.dossier_code = "000.00.04.H01-250703-0001";
     s->dossier.procedure_code = "1.001193";
     s->dossier.receiving_agency = "UBND xã Phúc Xá";
@@ -181,7 +184,7 @@ static void test_batch_round_trip(void)
     ASSERT_EQ_STR(ev->civil_record->birth->child->name->full, "Nguyễn Văn An");
     ASSERT_EQ_INT(batch->events[1]->payload_case, LIENTHONG__V1__EVENT__PAYLOAD_DOSSIER);
     ASSERT_EQ_INT(batch->events[1]->dossier->n_history, 2);
-    ASSERT_EQ_STR(batch->events[1]->dossier->applicant->full, "Phạm Minh Đức");
+    ASSERT_EQ_STR(batch->events[1]->dossier->applicant->name->full, "Phạm Minh Đức");
     ASSERT_EQ_INT(batch->heartbeat->outbox_pending, 7);
     /* protobuf-c packs canonically: the decoded tree packs to the same bytes */
     buf2 = lt_pb_pack(&batch->base, &len2);
@@ -319,10 +322,10 @@ static void test_bad_text(void)
     uint8_t *buf;
 
     sample_init(&s);
-    s.applicant.full = "Ph\xE1\xBA"; /* cut inside a three-byte sequence */
+    s.applicant_name.full = "Ph\xE1\xBA"; /* cut inside a three-byte sequence */
     buf = lt_pb_pack(&s.batch.base, &len);
     expect_batch_error(buf, len, LT_DECODE_BAD_TEXT,
-                       "events[1].dossier.applicant.full: invalid UTF-8");
+                       "events[1].dossier.applicant.name.full: invalid UTF-8");
     free(buf);
 
     sample_init(&s);

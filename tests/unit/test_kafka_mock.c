@@ -33,7 +33,7 @@ static uint8_t *sealed_batch(uint64_t first, lt_signer_t *signer, size_t *len)
         char id[32], errstr[256];
         snprintf(id, sizeof(id), "b-%llu", (unsigned long long)(first + i));
         events[i] = lt_outbox_make_event("civil_record", id, 1, "upsert", 1, 2,
-                                         "{\"kind\":\"CIVIL_RECORD_KIND_BIRTH\"}", errstr,
+                                         "{\"kind\":\"CIVIL_RECORD_KIND_BIRTH\",\"birth\":{}}", errstr,
                                          sizeof(errstr));
         events[i]->seq = first + i;
     }
