@@ -716,9 +716,9 @@ static const gen_entity_t *gen_record_ref(lt_buf_t *b, gen_rng_t *r,
     if (t && t->kind == kind && day < before) {
         lt_buf_printf(
             b,
-            "\"entityId\":\"%s-%s-w%d-%u\",\"kind\":\"%s\",\"authority\":\"%s\","
+            "\"entityId\":\"%s-%s-s%u-w%d-%u\",\"kind\":\"%s\",\"authority\":\"%s\","
             "\"bookNumber\":\"%02d/%d\",\"entryNumber\":\"%u\",",
-            w->place->commune, gen_civil[t->kind].id, w->index, t->n,
+            w->place->commune, gen_civil[t->kind].id, w->opts->seed, w->index, t->n,
             gen_civil[t->kind].kind, w->place->commune, w->index + 1, gen_date(day).y,
             t->n);
     } else {
@@ -1307,11 +1307,12 @@ static void gen_row(gen_writer_t *w, lt_buf_t *sql, lt_buf_t *payload, int first
     else
         occurred = gen_civil_payload(payload, w, e);
     lt_buf_printf(sql,
-                  "%s('%s','%s-%s-w%d-%u',%u,'%s','epoch'::timestamptz + %" PRId64
+                  "%s('%s','%s-%s-s%u-w%d-%u',%u,'%s','epoch'::timestamptz + %" PRId64
                   " * interval '1 microsecond',%s%s%s)",
                   first ? "" : ",", e->kind == GEN_DOSSIER ? "dossier" : "civil_record",
                   w->opts->commune,
-                  e->kind == GEN_DOSSIER ? "dossier" : gen_civil[e->kind].id, w->index,
+                  e->kind == GEN_DOSSIER ? "dossier" : gen_civil[e->kind].id, w->opts->seed,
+                  w->index,
                   e->n, e->version, is_delete ? "delete" : "upsert", occurred,
                   is_delete ? "NULL" : "'", is_delete ? "" : lt_buf_cstr(payload),
                   is_delete ? "" : "'");
