@@ -29,6 +29,7 @@ static const char *const lt_rule_names[] = {
     "bad_status_transition",
     "terminal_status",
     "time_order",
+    "kind_mismatch",
 };
 
 const char *lt_rule_code_name(int code)

@@ -36,6 +36,7 @@ typedef enum {
     LT_RULE_BAD_STATUS_TRANSITION = -14, /* not in the transition table */
     LT_RULE_TERMINAL_STATUS = -15,       /* a change out of a terminal status */
     LT_RULE_TIME_ORDER = -16,            /* status history times go backwards */
+    LT_RULE_KIND_MISMATCH = -17,         /* a record kind that is not the record carried */
 } lt_rule_code_t;
 
 /* "ok", "bad_text", "bad_date", ..., or "unknown" for any other value. */

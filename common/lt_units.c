@@ -508,3 +508,13 @@ int lt_units_has_merges(const lt_units_t *units)
 {
     return units->n_old > 0;
 }
+
+lt_units_t *lt_units_open(const char *path, char *errstr, size_t errstr_size)
+{
+    lt_units_t *units = lt_units_load(path, errstr, errstr_size);
+    if (units && lt_units_load_merges(units, NULL, errstr, errstr_size) != 0) {
+        lt_units_destroy(units);
+        return NULL;
+    }
+    return units;
+}

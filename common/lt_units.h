@@ -24,6 +24,10 @@ typedef struct lt_unit {
 lt_units_t *lt_units_load(const char *path, char *errstr, size_t errstr_size);
 void lt_units_destroy(lt_units_t *units);
 
+/* lt_units_load() and lt_units_load_merges() beside it: what every program
+ * that validates records needs. NULL with errstr. */
+lt_units_t *lt_units_open(const char *path, char *errstr, size_t errstr_size);
+
 /* The commune with this code, or NULL. */
 const lt_unit_t *lt_units_commune(const lt_units_t *units, const char *code);
 /* Province full name, or NULL if the code is not a province. */

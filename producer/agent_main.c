@@ -12,6 +12,7 @@
 #include "lt_outbox.h"
 #include "lt_pg.h"
 #include "lt_sign.h"
+#include "lt_units.h"
 #include "lt_util.h"
 
 static const char agent_commands[] =
@@ -146,10 +147,15 @@ static int agent_cmd_import(const lt_agent_conf_t *ac, int argc, char **argv)
         fprintf(stderr, "error: %s: cannot write: %s\n", rejects_path, strerror(errno));
         return 1;
     }
-    PGconn *pg = lt_pg_connect(ac->postgres, "lienthong-agent", errstr, sizeof(errstr));
+    lt_units_t *units = lt_units_open(ac->units_file, errstr, sizeof(errstr));
+    lt_validate_ctx_t vctx = {units, ac->province, ac->commune, ac->code_list_version};
+    opts.vctx = &vctx;
+    PGconn *pg = units ? lt_pg_connect(ac->postgres, "lienthong-agent", errstr, sizeof(errstr))
+                       : NULL;
     lt_import_stats_t st;
     rc = pg ? lt_import_file(pg, &opts, &st, errstr, sizeof(errstr)) : -1;
     PQfinish(pg);
+    lt_units_destroy(units);
     if (opts.rejects)
         fclose(opts.rejects);
     if (rc != 0) {
@@ -188,7 +194,7 @@ int main(int argc, char **argv)
         rc = agent_require(&ac, 0) ? 2 : agent_cmd_status(&ac);
     else if (strcmp(cmd, "import") == 0) {
         lt_signals_install();
-        rc = agent_require(&ac, 0) ? 2 : agent_cmd_import(&ac, cli.argc, cli.argv);
+        rc = agent_require(&ac, 1) ? 2 : agent_cmd_import(&ac, cli.argc, cli.argv);
     }
     else if (strcmp(cmd, "run") == 0) {
         char host[64] = "agent";

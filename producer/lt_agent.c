@@ -16,7 +16,9 @@
 #include "lt_outbox.h"
 #include "lt_pg.h"
 #include "lt_sign.h"
+#include "lt_units.h"
 #include "lt_util.h"
+#include "lt_validate.h"
 
 #define OPT(sec, name, type, def, field, min, max, doc)                                 \
     {sec, name, type, def, offsetof(lt_agent_conf_t, field), min, max, doc}
@@ -32,6 +34,8 @@ const lt_conf_opt_t lt_agent_conf_table[] = {
     OPT("agent", "signing_key", LT_CONF_STR, NULL, signing_key, 0, 0,
         "Ed25519 private key PEM (lienthong-agent keygen); unset = integrity hash only"),
     OPT("agent", "log_level", LT_CONF_STR, "info", log_level, 0, 0, "error, warn, info or debug"),
+    OPT("agent", "units_file", LT_CONF_STR, NULL, units_file, 0, 0,
+        "administrative unit list (JSON, merges file beside it); the installed copy if unset"),
     OPT("agent", "batch_max_events", LT_CONF_INT, "500", batch_max_events, 1, 100000,
         "events per batch at most"),
     OPT("agent", "batch_max_bytes", LT_CONF_INT, "524288", batch_max_bytes, 1024, 8000000,
@@ -61,6 +65,8 @@ typedef struct lt_agent {
     rd_kafka_t *rk;
     PGconn *pg;
     lt_signer_t *signer;
+    lt_units_t *units;
+    lt_validate_ctx_t vctx;  /* the rules a row must pass to be numbered */
     char topic[128];
     char agent_id[64];
     lt_outbox_state_t st;
@@ -182,8 +188,9 @@ static lt_pg_rc_t lt_agent_fill(lt_agent_t *agent, char *errstr, size_t errstr_s
         return LT_PG_OK;
     if (agent->cursor >= agent->st.next_seq) {
         int claimed, rejected;
-        lt_pg_rc_t rc = lt_outbox_claim(agent->pg, ac->commune, &agent->st, (int)ac->read_chunk,
-                                        &claimed, &rejected, errstr, errstr_size);
+        lt_pg_rc_t rc = lt_outbox_claim(agent->pg, ac->commune, &agent->vctx, &agent->st,
+                                        (int)ac->read_chunk, &claimed, &rejected, errstr,
+                                        errstr_size);
         if (rc != LT_PG_OK)
             return rc;
         agent->stats.rows_claimed += (uint64_t)claimed;
@@ -459,6 +466,14 @@ static int lt_agent_open(lt_agent_t *agent, const lt_conf_t *conf, char *errstr,
     agent->signer = lt_signer_new(ac->signing_key, errstr, errstr_size);
     if (!agent->signer)
         return -1;
+    /* A backlog may have piled up while the agent was away: fresh statistics
+     * keep the claim query on its index. */
+    lt_pg_exec(agent->pg, "ANALYZE lt.outbox", 0, NULL, NULL, 0);
+    agent->units = lt_units_open(ac->units_file, errstr, errstr_size);
+    if (!agent->units)
+        return -1;
+    agent->vctx = (lt_validate_ctx_t){agent->units, ac->province, ac->commune,
+                                      ac->code_list_version};
     lt_kafka_topic_name(agent->topic, sizeof(agent->topic), ac->province, ac->commune,
                         "events");
     return lt_agent_kafka_new(agent, conf, errstr, errstr_size);
@@ -493,6 +508,7 @@ done:
         free(inf);
     }
     lt_signer_destroy(agent.signer);
+    lt_units_destroy(agent.units);
     PQfinish(agent.pg);
     return rc;
 }

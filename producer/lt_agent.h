@@ -19,6 +19,7 @@ typedef struct lt_agent_conf {
     char *agent_id;          /* defaults to the host name */
     char *signing_key;       /* Ed25519 private key PEM; none = integrity-only */
     char *log_level;
+    char *units_file;        /* unit list; the installed copy if unset */
     long batch_max_events;
     long batch_max_bytes;
     long linger_ms;

@@ -239,6 +239,12 @@ static int lt_import_row(lt_import_t *imp, json_t *row, long line, const char *r
     Lienthong__V1__Event *ev = lt_outbox_make_event(type, id, version, op, occurred_us,
                                                     lt_now_us(), text, reason, sizeof(reason));
     int rc = 0;
+    lt_validate_result_t vr;
+    if (ev && imp->opts->vctx && lt_validate_event(imp->opts->vctx, ev, &vr) != LT_RULE_OK) {
+        snprintf(reason, sizeof(reason), "%s (%s)", vr.text, lt_rule_code_name(vr.code));
+        protobuf_c_message_free_unpacked(&ev->base, NULL);
+        ev = NULL;
+    }
     if (!ev) {
         lt_import_bad(imp, line, NULL, reason, raw);
     } else {

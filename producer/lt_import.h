@@ -19,6 +19,8 @@
 
 #include <libpq-fe.h>
 
+#include "lt_validate.h"
+
 typedef enum { LT_IMPORT_AUTO = 0, LT_IMPORT_NDJSON, LT_IMPORT_CSV } lt_import_format_t;
 
 typedef struct lt_import_opts {
@@ -28,6 +30,7 @@ typedef struct lt_import_opts {
     int progress;        /* draw a progress line on stderr */
     FILE *rejects;       /* if set, each bad row as an NDJSON line {line, field, reason, row} */
     long max_reported;   /* bad rows printed to stderr at most (all go to rejects) */
+    const lt_validate_ctx_t *vctx; /* the rules rows must pass; NULL = type checks only */
 } lt_import_opts_t;
 
 typedef struct lt_import_stats {

@@ -12,6 +12,7 @@
 #include "lt_event.h"
 #include "lt_json_pb.h"
 #include "lt_util.h"
+#include "lt_validate.h"
 
 extern const char lt_commune_schema_sql[];
 
@@ -111,7 +112,9 @@ Lienthong__V1__Event *lt_outbox_make_event(const char *entity_type, const char *
         goto fail;
     lt_event_set_payload(ev, payload);
     char check[512];
-    if (lt_pb_check(payload, check, sizeof(check)) != LT_DECODE_OK) {
+    /* NFC before hashing: both levels then store and hash the same bytes. */
+    if (lt_pb_check(payload, check, sizeof(check)) != LT_DECODE_OK ||
+        lt_pb_normalize_text(payload, check, sizeof(check)) != 0) {
         lt_err(errstr, errstr_size, "payload: %s", check);
         goto fail;
     }
@@ -238,13 +241,29 @@ static lt_pg_rc_t lt_claim_write(PGconn *conn, const char *commune, lt_claim_arr
                       2, params, errstr, errstr_size);
 }
 
-static void lt_claim_sort_rows(PGresult *res, lt_claim_arrays_t *a, uint64_t *next_seq,
-                               int *claimed, int *rejected)
+/* NULL if ev passes the rules, else the reason (in buf). */
+static const char *lt_claim_rule_failure(const lt_validate_ctx_t *vctx,
+                                         const Lienthong__V1__Event *ev, char *buf, size_t size)
+{
+    lt_validate_result_t r;
+    if (!vctx || lt_validate_event(vctx, ev, &r) == LT_RULE_OK)
+        return NULL;
+    snprintf(buf, size, "%s: %s", lt_rule_code_name(r.code), r.text);
+    return buf;
+}
+
+static void lt_claim_sort_rows(PGresult *res, const lt_validate_ctx_t *vctx,
+                               lt_claim_arrays_t *a, uint64_t *next_seq, int *claimed,
+                               int *rejected)
 {
     for (int row = 0; row < PQntuples(res); row++) {
-        char reason[512];
+        char reason[768];
         Lienthong__V1__Event *ev = lt_outbox_row_event(res, row, 1, reason, sizeof(reason));
         const char *id = PQgetvalue(res, row, 0);
+        if (ev && lt_claim_rule_failure(vctx, ev, reason, sizeof(reason))) {
+            protobuf_c_message_free_unpacked(&ev->base, NULL);
+            ev = NULL;
+        }
         if (ev) {
             lt_claim_add_good(a, id, (*next_seq)++, ev, *claimed == 0);
             (*claimed)++;
@@ -256,9 +275,9 @@ static void lt_claim_sort_rows(PGresult *res, lt_claim_arrays_t *a, uint64_t *ne
     }
 }
 
-lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, lt_outbox_state_t *st,
-                           int limit, int *claimed, int *rejected, char *errstr,
-                           size_t errstr_size)
+lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_validate_ctx_t *vctx,
+                           lt_outbox_state_t *st, int limit, int *claimed, int *rejected,
+                           char *errstr, size_t errstr_size)
 {
     char limit_text[16];
     snprintf(limit_text, sizeof(limit_text), "%d", limit);
@@ -280,7 +299,7 @@ lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, lt_outbox_state_t 
     if (rc != LT_PG_OK || PQntuples(res) == 0)
         goto done;
     lt_claim_arrays_open(&arrays);
-    lt_claim_sort_rows(res, &arrays, &next_seq, claimed, rejected);
+    lt_claim_sort_rows(res, vctx, &arrays, &next_seq, claimed, rejected);
     lt_claim_arrays_close(&arrays, 0);
     rc = lt_claim_write(conn, commune, &arrays, next_seq, errstr, errstr_size);
     lt_claim_arrays_close(&arrays, 1);

@@ -15,6 +15,7 @@
 
 #include "lienthong/v1/lienthong.pb-c.h"
 #include "lt_pg.h"
+#include "lt_validate.h"
 
 typedef struct lt_outbox_state {
     uint64_t next_seq;          /* next sequence to assign */
@@ -32,11 +33,12 @@ lt_pg_rc_t lt_outbox_load_state(PGconn *conn, const char *commune, lt_outbox_sta
                                 char *errstr, size_t errstr_size);
 
 /* Number up to limit unassigned rows. *claimed gets how many got a sequence,
- * *rejected how many were refused (their reason is stored on the row).
- * st->next_seq advances. */
-lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, lt_outbox_state_t *st,
-                           int limit, int *claimed, int *rejected, char *errstr,
-                           size_t errstr_size);
+ * *rejected how many were refused (their reason is stored on the row): a
+ * payload that does not fit its type, or one that breaks a rule of vctx
+ * (NULL: type checks only). st->next_seq advances. */
+lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_validate_ctx_t *vctx,
+                           lt_outbox_state_t *st, int limit, int *claimed, int *rejected,
+                           char *errstr, size_t errstr_size);
 
 /* Read up to limit events with seq >= from_seq, in sequence order. *events is
  * a malloc'd array of malloc'd events (free with lt_outbox_events_free). */
@@ -58,8 +60,9 @@ lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uin
 lt_pg_rc_t lt_outbox_pending(PGconn *conn, uint64_t *pending, char *errstr,
                              size_t errstr_size);
 
-/* Build an Event from JSON payload text and row fields. Returns NULL with a
- * reason in errstr when the payload does not fit the entity's type. */
+/* Build an Event from JSON payload text and row fields, strings in NFC and
+ * the content hash set. Returns NULL with a reason in errstr when the payload
+ * does not fit the entity's type. */
 Lienthong__V1__Event *lt_outbox_make_event(const char *entity_type, const char *entity_id,
                                            uint64_t version, const char *op,
                                            int64_t occurred_at_us, int64_t recorded_at_us,

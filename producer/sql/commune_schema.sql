@@ -29,6 +29,11 @@ CREATE INDEX IF NOT EXISTS outbox_unsent ON lt.outbox (seq)
 CREATE UNIQUE INDEX IF NOT EXISTS outbox_entity_version
     ON lt.outbox (entity_type, entity_id, version);
 
+-- The outbox grows in bursts (imports, days offline); stale statistics would
+-- make the claim query sort the whole backlog. Analyze early and often.
+ALTER TABLE lt.outbox SET (autovacuum_analyze_scale_factor = 0.02,
+                           autovacuum_analyze_threshold = 1000);
+
 CREATE TABLE IF NOT EXISTS lt.agent_state (
     commune_code    text PRIMARY KEY,
     next_seq        bigint NOT NULL DEFAULT 1,  -- the next sequence to assign
