@@ -11,8 +11,9 @@
 #   1. deploy/install-deps.sh (idempotent; installs only what is missing)
 #   2. cmake -G Ninja + build into $LT_BUILD_DIR (default: <repo>/build)
 #   3. a private state dir (mktemp -d) and private ports, so it never touches
-#      a running demo: Kafka on $LT_TEST_KAFKA_PORT (default 39092, controller
-#      +1), PostgreSQL on $LT_TEST_PG_PORT (default 35432)
+#      a running demo: Kafka on $LT_TEST_KAFKA_PORT (default: the first free
+#      of 39092, 39102, ...; controller on port+1), PostgreSQL on
+#      $LT_TEST_PG_PORT (default: the first free of 35432, 35442, ...)
 #   4. starts one Kafka broker and PostgreSQL with deploy/kafka.sh and
 #      deploy/postgres.sh, runs ctest --output-on-failure [ARGS...]
 #   5. always stops both on exit; the state dir (logs of every daemon of
@@ -34,11 +35,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 
 BUILD_DIR=${LT_BUILD_DIR:-$ROOT/build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR="$PWD/$BUILD_DIR" ;; esac
-KAFKA_PORT=${LT_TEST_KAFKA_PORT:-39092}
-PG_PORT=${LT_TEST_PG_PORT:-35432}
-
-say "lienthong test suite: repo $ROOT"
-say "build dir $BUILD_DIR; kafka 127.0.0.1:$KAFKA_PORT; postgres 127.0.0.1:$PG_PORT"
+say "lienthong test suite: repo $ROOT, build dir $BUILD_DIR"
 
 # ------------------------------------------------------------- 1. deps, build
 say "checking dependencies (deploy/install-deps.sh)"
@@ -53,6 +50,24 @@ fi
 cmake --build "$BUILD_DIR" -j "$(nproc 2>/dev/null || echo 2)"
 
 # ------------------------------------------------------------ 2. services
+port_busy() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
+# Defaults: the first free of 39092, 39102, ... (broker and controller port)
+# and of 35432, 35442, ... - so two runs at once do not collide.
+if [ -n "${LT_TEST_KAFKA_PORT:-}" ]; then
+    KAFKA_PORT=$LT_TEST_KAFKA_PORT
+else
+    KAFKA_PORT=39092
+    while port_busy "$KAFKA_PORT" || port_busy $((KAFKA_PORT + 1)); do
+        KAFKA_PORT=$((KAFKA_PORT + 10))
+    done
+fi
+if [ -n "${LT_TEST_PG_PORT:-}" ]; then
+    PG_PORT=$LT_TEST_PG_PORT
+else
+    PG_PORT=35432
+    while port_busy "$PG_PORT"; do PG_PORT=$((PG_PORT + 10)); done
+fi
+
 # A private state dir: never the demo's LT_STATE_DIR, even if one is exported.
 STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/lienthong-test.XXXXXX")
 chmod 0755 "$STATE_DIR" # the postgres OS user must traverse it
@@ -64,6 +79,7 @@ export LT_ROOT="$ROOT"
 unset LT_CRASH_POINT # a stray one would crash the daemons under test
 
 rc=1
+# shellcheck disable=SC2317 # invoked by the trap
 cleanup() {
     trap - EXIT INT TERM
     # Daemons a killed test (ctest timeout) could not stop itself: each test
@@ -95,7 +111,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'rc=130; exit 130' INT TERM
 
-say "state dir $STATE_DIR"
+say "state dir $STATE_DIR; kafka 127.0.0.1:$KAFKA_PORT; postgres 127.0.0.1:$PG_PORT"
 say "starting kafka (1 broker)"
 "$ROOT/deploy/kafka.sh" start --brokers 1
 say "starting postgres"

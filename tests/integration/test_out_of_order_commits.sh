@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119 # t_start_sink: its arguments are optional
 # A transaction that inserted an outbox row stays open while later
 # transactions (higher ids) commit: the later rows are numbered and applied
 # at once, and the held row, once committed, gets a HIGHER sequence than
 # them (lower id, higher seq) and is applied too - never skipped.
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LATER=300
@@ -19,6 +20,7 @@ t_wait_sink_ready 1
 # The held transaction: psql reading its statements from a FIFO, so the
 # test decides when it commits (no sleeps racing the agent).
 mkfifo "$T_DIR/held.fifo"
+# shellcheck disable=SC2016 # $1..$3 are bash -c's arguments
 t_spawn held job env PGAPPNAME=lt_test_held PGCONNECT_TIMEOUT=10 bash -c 'exec psql -X -q \
     -v ON_ERROR_STOP=1 -At -h 127.0.0.1 -p "$1" -U postgres -d "$2" <"$3"' \
     psql "$LT_PG_PORT" "$CDB" "$T_DIR/held.fifo"

@@ -330,12 +330,14 @@ static void test_code_names(void)
                                         "bad_status",
                                         "bad_status_transition",
                                         "terminal_status",
-                                        "time_order"};
+                                        "time_order",
+                                        "kind_mismatch"};
     /* Stored with quarantined records: the numbering must never change. */
     for (int i = 0; i < (int)(sizeof(names) / sizeof(*names)); i++)
         ASSERT_EQ_STR(lt_rule_code_name(-i), names[i]);
     ASSERT_EQ_INT(LT_RULE_TIME_ORDER, -16);
-    ASSERT_EQ_STR(lt_rule_code_name(-17), "unknown");
+    ASSERT_EQ_INT(LT_RULE_KIND_MISMATCH, -17);
+    ASSERT_EQ_STR(lt_rule_code_name(-18), "unknown");
     ASSERT_EQ_STR(lt_rule_code_name(1), "unknown");
 }
 
