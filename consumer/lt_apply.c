@@ -13,8 +13,10 @@
 #include "lt_json_pb.h"
 #include "lt_sign.h"
 #include "lt_util.h"
+#include "lt_validate.h"
 
 extern const char lt_province_schema_sql[];
+extern const char lt_apply_round_sql[];
 
 #define LT_ENTITY_ID_MAX 128
 
@@ -231,7 +233,7 @@ static int lt_apply_check_signature(const lt_apply_t *apply, const lt_commune_t 
 /* ---------------------------------------------------------------- staging */
 
 static void lt_apply_stage_event(lt_apply_t *apply, const lt_commune_t *c,
-                                 const Lienthong__V1__Event *ev)
+                                 const Lienthong__V1__Event *ev, const lt_validate_result_t *vr)
 {
     /* Hot path: one COPY line per event, built without printf or JSON trees. */
     lt_buf_t *b = &apply->copy;
@@ -266,7 +268,13 @@ static void lt_apply_stage_event(lt_apply_t *apply, const lt_commune_t *c,
     lt_buf_i64(b, ev->occurred_at_us);
     lt_buf_append(b, "\t", 1);
     lt_buf_i64(b, ev->recorded_at_us);
-    lt_buf_append(b, "\n", 1);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_copy_str(b, vr->subject_name);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_copy_str(b, vr->subject_name_key);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_copy_str(b, vr->personal_id);
+    lt_buf_puts(b, vr->late ? "\tt\n" : "\tf\n");
     apply->plan_rows++;
 }
 
@@ -336,9 +344,32 @@ static void lt_apply_note_offset(lt_apply_t *apply, const lt_msg_t *msg)
     apply->plan_offsets++;
 }
 
-static void lt_apply_events(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *msg,
-                            const Lienthong__V1__SignedBatch *sb,
-                            const Lienthong__V1__Batch *batch)
+/* The rules, as a defence: the agent applied them already. Fills vr with
+ * what the typed tables index. Returns 0, or -1 with rej set. */
+static int lt_apply_validate(const lt_apply_t *apply, const lt_commune_t *c,
+                             const Lienthong__V1__Batch *batch, const Lienthong__V1__Event *ev,
+                             size_t index, lt_validate_result_t *vr, lt_reject_t *rej)
+{
+    char detail[512];
+    memset(vr, 0, sizeof(*vr));
+    if (!apply->units)
+        return 0; /* tests plan without the unit list */
+    const ProtobufCMessage *payload = lt_event_payload(ev);
+    if (payload && lt_pb_check_nfc(payload, detail, sizeof(detail)) != 0)
+        return lt_reject(rej, "bad_text", "events[%zu] (seq %" PRIu64 "): %s", index, ev->seq,
+                         detail);
+    lt_validate_ctx_t ctx = {apply->units, apply->province, c->code, batch->code_list_version};
+    if (lt_validate_event(&ctx, ev, vr) != LT_RULE_OK)
+        return lt_reject(rej, lt_rule_code_name(vr->code), "events[%zu] (seq %" PRIu64 "): %s",
+                         index, ev->seq, vr->text);
+    return 0;
+}
+
+/* Stage the events of a checked batch. All or nothing: if one event breaks a
+ * rule the batch is quarantined whole. Returns 0, or -1 with rej set. */
+static int lt_apply_events(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *msg,
+                           const Lienthong__V1__SignedBatch *sb,
+                           const Lienthong__V1__Batch *batch, lt_reject_t *rej)
 {
     if (!c->in_plan) {
         c->in_plan = 1;
@@ -350,19 +381,30 @@ static void lt_apply_events(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *
     uint64_t floor_seq = apply->replay ? 0 : c->plan_last_seq;
     if (batch->last_seq <= floor_seq) {
         c->plan_duplicates++; /* resent after an agent restart: already applied */
-        return;
+        return 0;
     }
-    if (!apply->replay && batch->first_seq > c->plan_last_seq + 1)
-        lt_apply_note_gap(apply, c, c->plan_last_seq + 1, batch->first_seq - 1);
+    size_t saved_len = apply->copy.len, saved_rows = apply->plan_rows;
+    uint64_t saved_events = c->plan_events;
+    int64_t saved_recorded = c->plan_last_recorded_us;
     for (size_t i = 0; i < batch->n_events; i++) {
         const Lienthong__V1__Event *ev = batch->events[i];
+        lt_validate_result_t vr;
         if (ev->seq <= floor_seq)
             continue; /* the overlapping head of a resent batch */
-        lt_apply_stage_event(apply, c, ev);
+        if (lt_apply_validate(apply, c, batch, ev, i, &vr, rej) != 0) {
+            apply->copy.len = saved_len;
+            apply->plan_rows = saved_rows;
+            c->plan_events = saved_events;
+            c->plan_last_recorded_us = saved_recorded;
+            return -1;
+        }
+        lt_apply_stage_event(apply, c, ev, &vr);
         c->plan_events++;
         if (ev->recorded_at_us > c->plan_last_recorded_us)
             c->plan_last_recorded_us = ev->recorded_at_us;
     }
+    if (!apply->replay && batch->first_seq > c->plan_last_seq + 1)
+        lt_apply_note_gap(apply, c, c->plan_last_seq + 1, batch->first_seq - 1);
     uint8_t hash[LT_SHA256_LEN];
     lt_sha256(sb->batch.data, sb->batch.len, hash);
     lt_apply_stage_batch_log(apply, msg, c, batch, sb, hash);
@@ -371,6 +413,7 @@ static void lt_apply_events(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *
         c->plan_last_seq = batch->last_seq;
     }
     c->plan_batches++;
+    return 0;
 }
 
 static void lt_apply_message(lt_apply_t *apply, const lt_msg_t *msg)
@@ -406,9 +449,9 @@ static void lt_apply_message(lt_apply_t *apply, const lt_msg_t *msg)
         lt_reject(&rej, lt_decode_err_code(derr), "Batch: %s", detail);
         goto quarantine;
     }
-    if (lt_apply_check_batch(c, batch, &rej) != 0)
+    if (lt_apply_check_batch(c, batch, &rej) != 0 ||
+        lt_apply_events(apply, c, msg, sb, batch, &rej) != 0)
         goto quarantine;
-    lt_apply_events(apply, c, msg, sb, batch);
     goto done;
 quarantine:
     if (apply->replay) {
@@ -463,29 +506,9 @@ static const char lt_stage_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage ("
     " commune_code text COLLATE \"C\", seq bigint, entity_type text COLLATE \"C\","
     " entity_id text COLLATE \"C\", version bigint,"
-    " op text, content_hash bytea, payload jsonb, occurred_us bigint, recorded_us bigint)"
+    " op text, content_hash bytea, payload jsonb, occurred_us bigint, recorded_us bigint,"
+    " subject_name text, subject_name_key text, personal_id text, late boolean)"
     " ON COMMIT DELETE ROWS";
-
-static const char lt_merge_sql[] =
-    "INSERT INTO lt.event_log (commune_code, seq, entity_type, entity_id, version, op,"
-    " content_hash, occurred_at, recorded_at)"
-    " SELECT commune_code, seq, entity_type, entity_id, version, op, content_hash,"
-    " 'epoch'::timestamptz + occurred_us * interval '1 microsecond',"
-    " 'epoch'::timestamptz + recorded_us * interval '1 microsecond' FROM lt_stage;"
-    /* Newest version wins; a delete leaves a tombstone that keeps its version. */
-    "INSERT INTO lt.entity AS e (commune_code, entity_type, entity_id, version, deleted,"
-    " content_hash, payload, occurred_at, recorded_at, seq)"
-    " SELECT DISTINCT ON (commune_code, entity_type, entity_id) commune_code, entity_type,"
-    " entity_id, version, op = 'delete', content_hash, payload,"
-    " 'epoch'::timestamptz + occurred_us * interval '1 microsecond',"
-    " 'epoch'::timestamptz + recorded_us * interval '1 microsecond', seq FROM lt_stage"
-    " ORDER BY commune_code, entity_type, entity_id, version DESC, seq DESC"
-    " ON CONFLICT (commune_code, entity_type, entity_id) DO UPDATE SET"
-    " version = EXCLUDED.version, deleted = EXCLUDED.deleted,"
-    " content_hash = EXCLUDED.content_hash, payload = EXCLUDED.payload,"
-    " occurred_at = EXCLUDED.occurred_at, recorded_at = EXCLUDED.recorded_at,"
-    " seq = EXCLUDED.seq, applied_at = now()"
-    " WHERE e.version < EXCLUDED.version";
 
 /* Replay: drop what the event log already holds, count the rest as applied. */
 static const char lt_replay_prune_sql[] =
@@ -572,7 +595,7 @@ static lt_pg_rc_t lt_apply_run(lt_apply_t *apply, PGconn *pg, char *errstr, size
         if (rc == LT_PG_OK && apply->replay)
             rc = lt_pg_exec(pg, lt_replay_prune_sql, 0, NULL, errstr, errstr_size);
         if (rc == LT_PG_OK)
-            rc = lt_pg_exec(pg, lt_merge_sql, 0, NULL, errstr, errstr_size);
+            rc = lt_pg_exec(pg, lt_apply_round_sql, 0, NULL, errstr, errstr_size);
     }
     if (rc == LT_PG_OK && apply->replay)
         rc = lt_apply_replay_close(apply, pg, errstr, errstr_size);

@@ -17,6 +17,7 @@
 #include "lt_buf.h"
 #include "lt_codec.h"
 #include "lt_pg.h"
+#include "lt_units.h"
 
 /* One Kafka message, independent of librdkafka so tests can build them. */
 typedef struct lt_msg {
@@ -59,6 +60,7 @@ typedef struct lt_apply {
     char province[4];
     size_t max_message_bytes;
     int allow_integrity_only; /* accept "sha256:" batches from communes without a key */
+    const lt_units_t *units;  /* for the rules; NULL skips them (tests) */
     lt_commune_t *communes;
     size_t n_communes;
     /* the plan of the current round */

@@ -46,6 +46,7 @@ typedef struct lt_sink {
     const lt_sink_conf_t *sc;
     rd_kafka_t *rk;
     PGconn *pg;
+    lt_units_t *units;
     lt_apply_t apply;
     rd_kafka_message_t **held; /* the round being collected */
     size_t n_held;
@@ -305,6 +306,10 @@ static int lt_sink_open(lt_sink_t *sink, const lt_conf_t *conf, char *errstr,
     }
     lt_apply_init(&sink->apply, sink->sc->province, (size_t)sink->sc->max_message_bytes,
                   sink->sc->allow_integrity_only);
+    sink->units = lt_units_open(sink->sc->units_file, errstr, errstr_size);
+    if (!sink->units)
+        return -1;
+    sink->apply.units = sink->units;
     if (lt_sink_reload(sink) != 0)
         return lt_err(errstr, errstr_size, "stopped before the database answered");
     sink->held = calloc((size_t)sink->sc->round_max_messages, sizeof(*sink->held));
@@ -336,6 +341,7 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
     }
     lt_sink_log_stats(&sink);
     lt_apply_destroy(&sink.apply);
+    lt_units_destroy(sink.units);
     free(sink.held);
     free(sink.msgs);
     PQfinish(sink.pg);

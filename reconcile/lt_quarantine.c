@@ -161,7 +161,9 @@ static int lt_q_replay_row(PGconn *pg, PGresult *res, int row, int allow_integri
     lt_apply_t apply;
     lt_apply_init(&apply, province, max_message_bytes, allow_integrity_only);
     int rc = 2;
-    if (lt_apply_load(&apply, pg, errstr, sizeof(errstr)) != LT_PG_OK)
+    lt_units_t *units = lt_units_open(NULL, errstr, sizeof(errstr));
+    apply.units = units;
+    if (!units || lt_apply_load(&apply, pg, errstr, sizeof(errstr)) != LT_PG_OK)
         goto done;
     apply.replay = 1;
     apply.replay_quarantine_id = strtoll(id, NULL, 10);
@@ -182,6 +184,7 @@ done:
     if (rc == 2)
         fprintf(stderr, "error: replay of %s: %s\n", id, errstr);
     lt_apply_destroy(&apply);
+    lt_units_destroy(units);
     PQfreemem(key);
     PQfreemem(raw);
     return rc;

@@ -111,3 +111,119 @@ CREATE TABLE IF NOT EXISTS lt.quarantine (
     replayed_at   timestamptz,
     UNIQUE (topic, partition, kafka_offset)
 );
+
+-- ------------------------------------------------------------ typed tables
+-- The data teams' tables, kept by the sink in the same transaction as
+-- lt.entity: one row per live entity (a delete removes it; the tombstone stays
+-- in lt.entity). Names are stored NFC, with a comparison key beside them that
+-- matches across tone-mark placement, case and apostrophe style.
+
+-- PartialDate JSON ({"year": 2026, "month": 3}) as text: "2026-03", "2026", ...
+CREATE OR REPLACE FUNCTION lt.partial_date_text(d jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN d IS NULL OR NOT (d ? 'year') THEN NULL
+        WHEN coalesce((d->>'month')::int, 0) = 0 THEN lpad(d->>'year', 4, '0')
+        WHEN coalesce((d->>'day')::int, 0) = 0
+            THEN lpad(d->>'year', 4, '0') || '-' || lpad(d->>'month', 2, '0')
+        ELSE lpad(d->>'year', 4, '0') || '-' || lpad(d->>'month', 2, '0') || '-'
+             || lpad(d->>'day', 2, '0')
+    END
+$$;
+
+-- A PartialDate JSON as a date when complete, else NULL.
+CREATE OR REPLACE FUNCTION lt.partial_date(d jsonb) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN coalesce((d->>'day')::int, 0) > 0
+        THEN make_date((d->>'year')::int, (d->>'month')::int, (d->>'day')::int) END
+$$;
+
+-- proto3 JSON microseconds ("1795554093820259") as a timestamp.
+CREATE OR REPLACE FUNCTION lt.us_time(us text) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN us IS NOT NULL AND us <> '0'
+        THEN 'epoch'::timestamptz + us::bigint * interval '1 microsecond' END
+$$;
+
+CREATE TABLE IF NOT EXISTS lt.civil_record (
+    commune_code        text    NOT NULL,
+    entity_id           text    NOT NULL,
+    version             bigint  NOT NULL,
+    kind                text    NOT NULL,  -- BIRTH, DEATH, MARRIAGE, RECOGNITION, ...
+    registration_kind   text,              -- NEW, LATE, RE_REGISTRATION
+    authority           text,              -- registering unit code
+    book_number         text,              -- quyển số
+    entry_number        text,              -- số
+    registered_on       date,              -- NULL when only partly known
+    registered_on_text  text,              -- "2026-03-14", "2026-03" or "2026"
+    subject_name        text,              -- the child, the deceased, the husband, ...
+    subject_name_key    text,              -- comparison key of subject_name
+    subject_personal_id text,
+    event_date_text     text,              -- birth, death or marriage date as known
+    place_code          text,
+    registered_late     boolean NOT NULL DEFAULT false, -- birth > 60 days, death > 15 days
+    occurred_at         timestamptz NOT NULL,
+    payload             jsonb   NOT NULL,
+    applied_at          timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (commune_code, entity_id)
+);
+CREATE INDEX IF NOT EXISTS civil_record_personal_id ON lt.civil_record (subject_personal_id);
+CREATE INDEX IF NOT EXISTS civil_record_name_key ON lt.civil_record (subject_name_key);
+CREATE INDEX IF NOT EXISTS civil_record_kind_date ON lt.civil_record (kind, registered_on);
+
+CREATE TABLE IF NOT EXISTS lt.dossier (
+    commune_code        text   NOT NULL,
+    entity_id           text   NOT NULL,
+    version             bigint NOT NULL,
+    dossier_code        text   NOT NULL,
+    procedure_code      text,
+    receiving_agency    text,
+    status              text   NOT NULL,  -- NEW, ACCEPTED, IN_PROCESS, ... RESULT_RETURNED
+    channel             text,              -- IN_PERSON, ONLINE, POSTAL
+    applicant_type      text,              -- CITIZEN, BUSINESS
+    applicant_name      text,
+    applicant_name_key  text,
+    business_name       text,
+    received_at         timestamptz,
+    due_at              timestamptz,
+    finished_at         timestamptz,
+    returned_at         timestamptz,
+    timeliness          text,              -- ON_TIME, LATE
+    payload             jsonb  NOT NULL,
+    applied_at          timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (commune_code, entity_id)
+);
+CREATE INDEX IF NOT EXISTS dossier_code ON lt.dossier (dossier_code);
+CREATE INDEX IF NOT EXISTS dossier_status ON lt.dossier (status);
+CREATE INDEX IF NOT EXISTS dossier_due ON lt.dossier (due_at);
+CREATE INDEX IF NOT EXISTS dossier_applicant_key ON lt.dossier (applicant_name_key);
+
+CREATE TABLE IF NOT EXISTS lt.dossier_history (
+    commune_code text   NOT NULL,
+    entity_id    text   NOT NULL,
+    step         int    NOT NULL,   -- 1 = first status
+    status       text   NOT NULL,
+    at           timestamptz,
+    by_officer   text,
+    note         text,
+    PRIMARY KEY (commune_code, entity_id, step)
+);
+
+-- Open dossiers past their due time, per commune.
+CREATE OR REPLACE VIEW lt.overdue_dossiers_per_commune AS
+SELECT d.commune_code, c.name AS commune_name, count(*) AS overdue,
+       min(d.due_at) AS oldest_due_at
+FROM lt.dossier d LEFT JOIN lt.commune c USING (commune_code)
+WHERE d.due_at < now()
+  AND d.status NOT IN ('NOT_ACCEPTED', 'WITHDRAWN', 'PROCESSING_STOPPED', 'PROCESSED',
+                       'RESULT_RETURNED')
+GROUP BY d.commune_code, c.name;
+
+-- Civil-status registrations per month, kind and registration kind.
+CREATE OR REPLACE VIEW lt.registrations_per_month AS
+SELECT commune_code, left(registered_on_text, 7) AS month, kind,
+       coalesce(registration_kind, 'NEW') AS registration_kind, count(*) AS registrations,
+       count(*) FILTER (WHERE registered_late) AS registered_late
+FROM lt.civil_record
+WHERE length(registered_on_text) >= 7
+GROUP BY 1, 2, 3, 4;

@@ -288,7 +288,8 @@ static void test_deletes_stage_without_payload(void)
     lt_apply_plan(&apply, &msg, 1);
     ASSERT_EQ_INT(apply.plan_rows, 1);
     ASSERT_EQ_STR(lt_buf_cstr(&apply.copy),
-                  "00008\t1\tdossier\tgone\t9\tdelete\t\\N\t\\N\t1700000000000000\t1700000000000001\n");
+                  "00008\t1\tdossier\tgone\t9\tdelete\t\\N\t\\N\t1700000000000000\t1700000000000001"
+                  "\t\t\t\tf\n");
     free(bb);
     free(e.bytes);
     protobuf_c_message_free_unpacked(&ev->base, NULL);

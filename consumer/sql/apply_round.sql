@@ -1,0 +1,119 @@
+-- One poll round, after COPY into lt_stage, inside the round's transaction.
+-- (lienthong-sink runs this; see consumer/lt_apply.c.)
+
+-- Every event once: the primary key fails loudly on a second application.
+INSERT INTO lt.event_log (commune_code, seq, entity_type, entity_id, version, op,
+                          content_hash, occurred_at, recorded_at)
+SELECT commune_code, seq, entity_type, entity_id, version, op, content_hash,
+       'epoch'::timestamptz + occurred_us * interval '1 microsecond',
+       'epoch'::timestamptz + recorded_us * interval '1 microsecond'
+FROM lt_stage;
+
+-- Newest version wins; a delete leaves a tombstone that keeps its version.
+CREATE TEMP TABLE IF NOT EXISTS lt_changed (
+    commune_code text COLLATE "C", entity_type text COLLATE "C",
+    entity_id text COLLATE "C", version bigint, deleted boolean) ON COMMIT DELETE ROWS;
+WITH up AS (
+    INSERT INTO lt.entity AS e (commune_code, entity_type, entity_id, version, deleted,
+                                content_hash, payload, occurred_at, recorded_at, seq)
+    SELECT DISTINCT ON (commune_code, entity_type, entity_id)
+           commune_code, entity_type, entity_id, version, op = 'delete', content_hash,
+           payload, 'epoch'::timestamptz + occurred_us * interval '1 microsecond',
+           'epoch'::timestamptz + recorded_us * interval '1 microsecond', seq
+    FROM lt_stage
+    ORDER BY commune_code, entity_type, entity_id, version DESC, seq DESC
+    ON CONFLICT (commune_code, entity_type, entity_id) DO UPDATE SET
+        version = EXCLUDED.version, deleted = EXCLUDED.deleted,
+        content_hash = EXCLUDED.content_hash, payload = EXCLUDED.payload,
+        occurred_at = EXCLUDED.occurred_at, recorded_at = EXCLUDED.recorded_at,
+        seq = EXCLUDED.seq, applied_at = now()
+    WHERE e.version < EXCLUDED.version
+    RETURNING commune_code, entity_type, entity_id, version, deleted)
+INSERT INTO lt_changed SELECT * FROM up;
+
+-- The typed tables follow lt.entity, for the rows this round changed.
+DELETE FROM lt.civil_record t USING lt_changed x
+WHERE x.entity_type = 'civil_record' AND x.deleted
+  AND t.commune_code = x.commune_code AND t.entity_id = x.entity_id;
+
+INSERT INTO lt.civil_record AS t (commune_code, entity_id, version, kind, registration_kind,
+    authority, book_number, entry_number, registered_on, registered_on_text, subject_name,
+    subject_name_key, subject_personal_id, event_date_text, place_code, registered_late,
+    occurred_at, payload)
+SELECT DISTINCT ON (s.commune_code, s.entity_id)
+       s.commune_code, s.entity_id, s.version,
+       replace(s.payload->>'kind', 'CIVIL_RECORD_KIND_', ''),
+       replace(s.payload->'registration'->>'kind', 'REGISTRATION_KIND_', ''),
+       s.payload->'registration'->>'authority',
+       s.payload->'registration'->>'bookNumber',
+       s.payload->'registration'->>'entryNumber',
+       lt.partial_date(s.payload->'registration'->'registeredOn'),
+       lt.partial_date_text(s.payload->'registration'->'registeredOn'),
+       nullif(s.subject_name, ''), nullif(s.subject_name_key, ''), nullif(s.personal_id, ''),
+       lt.partial_date_text(coalesce(s.payload->'birth'->'child'->'dateOfBirth',
+                                     s.payload->'death'->'dateOfDeath',
+                                     s.payload->'marriage'->'marriedOn')),
+       coalesce(s.payload->'birth'->'place'->>'code', s.payload->'death'->'place'->>'code',
+                s.payload->'marriage'->'place'->>'code'),
+       s.late, 'epoch'::timestamptz + s.occurred_us * interval '1 microsecond', s.payload
+FROM lt_changed x
+JOIN lt_stage s ON s.commune_code = x.commune_code AND s.entity_type = x.entity_type
+               AND s.entity_id = x.entity_id AND s.version = x.version
+WHERE x.entity_type = 'civil_record' AND NOT x.deleted
+ORDER BY s.commune_code, s.entity_id, s.seq DESC
+ON CONFLICT (commune_code, entity_id) DO UPDATE SET
+    version = EXCLUDED.version, kind = EXCLUDED.kind,
+    registration_kind = EXCLUDED.registration_kind, authority = EXCLUDED.authority,
+    book_number = EXCLUDED.book_number, entry_number = EXCLUDED.entry_number,
+    registered_on = EXCLUDED.registered_on, registered_on_text = EXCLUDED.registered_on_text,
+    subject_name = EXCLUDED.subject_name, subject_name_key = EXCLUDED.subject_name_key,
+    subject_personal_id = EXCLUDED.subject_personal_id,
+    event_date_text = EXCLUDED.event_date_text, place_code = EXCLUDED.place_code,
+    registered_late = EXCLUDED.registered_late, occurred_at = EXCLUDED.occurred_at,
+    payload = EXCLUDED.payload, applied_at = now();
+
+DELETE FROM lt.dossier t USING lt_changed x
+WHERE x.entity_type = 'dossier' AND x.deleted
+  AND t.commune_code = x.commune_code AND t.entity_id = x.entity_id;
+
+INSERT INTO lt.dossier AS t (commune_code, entity_id, version, dossier_code, procedure_code,
+    receiving_agency, status, channel, applicant_type, applicant_name, applicant_name_key,
+    business_name, received_at, due_at, finished_at, returned_at, timeliness, payload)
+SELECT DISTINCT ON (s.commune_code, s.entity_id)
+       s.commune_code, s.entity_id, s.version, s.payload->>'dossierCode',
+       s.payload->>'procedureCode', s.payload->>'receivingAgency',
+       replace(s.payload->>'status', 'DOSSIER_STATUS_', ''),
+       replace(s.payload->>'channel', 'DOSSIER_CHANNEL_', ''),
+       replace(s.payload->'applicant'->>'type', 'APPLICANT_TYPE_', ''),
+       nullif(s.subject_name, ''), nullif(s.subject_name_key, ''),
+       s.payload->'applicant'->>'businessName',
+       lt.us_time(s.payload->>'receivedAtUs'), lt.us_time(s.payload->>'dueAtUs'),
+       lt.us_time(s.payload->>'finishedAtUs'), lt.us_time(s.payload->>'returnedAtUs'),
+       replace(s.payload->>'timeliness', 'DOSSIER_TIMELINESS_', ''), s.payload
+FROM lt_changed x
+JOIN lt_stage s ON s.commune_code = x.commune_code AND s.entity_type = x.entity_type
+               AND s.entity_id = x.entity_id AND s.version = x.version
+WHERE x.entity_type = 'dossier' AND NOT x.deleted
+ORDER BY s.commune_code, s.entity_id, s.seq DESC
+ON CONFLICT (commune_code, entity_id) DO UPDATE SET
+    version = EXCLUDED.version, dossier_code = EXCLUDED.dossier_code,
+    procedure_code = EXCLUDED.procedure_code, receiving_agency = EXCLUDED.receiving_agency,
+    status = EXCLUDED.status, channel = EXCLUDED.channel,
+    applicant_type = EXCLUDED.applicant_type, applicant_name = EXCLUDED.applicant_name,
+    applicant_name_key = EXCLUDED.applicant_name_key, business_name = EXCLUDED.business_name,
+    received_at = EXCLUDED.received_at, due_at = EXCLUDED.due_at,
+    finished_at = EXCLUDED.finished_at, returned_at = EXCLUDED.returned_at,
+    timeliness = EXCLUDED.timeliness, payload = EXCLUDED.payload, applied_at = now();
+
+DELETE FROM lt.dossier_history h USING lt_changed x
+WHERE x.entity_type = 'dossier'
+  AND h.commune_code = x.commune_code AND h.entity_id = x.entity_id;
+
+INSERT INTO lt.dossier_history (commune_code, entity_id, step, status, at, by_officer, note)
+SELECT d.commune_code, d.entity_id, h.step::int,
+       replace(h.change->>'status', 'DOSSIER_STATUS_', ''), lt.us_time(h.change->>'atUs'),
+       h.change->>'by', h.change->>'note'
+FROM lt_changed x
+JOIN lt.dossier d ON d.commune_code = x.commune_code AND d.entity_id = x.entity_id
+CROSS JOIN LATERAL jsonb_array_elements(d.payload->'history') WITH ORDINALITY AS h(change, step)
+WHERE x.entity_type = 'dossier' AND NOT x.deleted;
