@@ -368,6 +368,31 @@ static int lt_csv_record(FILE *fp, lt_buf_t *raw, char ***fields, size_t *cap, l
     return n;
 }
 
+/* Put child at key seg of node: an object key, or an array index (the array
+ * grows with nulls up to it). Steals child. Returns child, or NULL. */
+static json_t *lt_csv_put(json_t *node, const char *seg, json_t *child)
+{
+    if (!lt_is_digits(seg, strlen(seg)) || !strlen(seg))
+        return json_is_object(node) && json_object_set_new(node, seg, child) == 0 ? child : NULL;
+    size_t index = (size_t)atoi(seg);
+    if (!json_is_array(node) || index > 10000) {
+        json_decref(child);
+        return NULL;
+    }
+    while (json_array_size(node) < index)
+        json_array_append_new(node, json_null());
+    int rc = index < json_array_size(node) ? json_array_set_new(node, index, child)
+                                           : json_array_append_new(node, child);
+    return rc == 0 ? child : NULL;
+}
+
+static json_t *lt_csv_get(json_t *node, const char *seg)
+{
+    if (lt_is_digits(seg, strlen(seg)) && strlen(seg))
+        return json_array_get(node, (size_t)atoi(seg));
+    return json_object_get(node, seg);
+}
+
 /* Set value at a dotted path ("payload.history.0.status") inside root. */
 static int lt_csv_set_path(json_t *root, const char *path, const char *value)
 {
@@ -377,20 +402,13 @@ static int lt_csv_set_path(json_t *root, const char *path, const char *value)
     char *save = NULL, *seg = strtok_r(buf, ".", &save);
     while (seg) {
         char *next = strtok_r(NULL, ".", &save);
-        int index = lt_is_digits(seg, strlen(seg)) ? atoi(seg) : -1;
-        json_t *child = index >= 0 ? json_array_get(node, (size_t)index) : json_object_get(node, seg);
-        if (!next) {
-            json_t *leaf = json_string(value);
-            if (!leaf)
-                return -1;
-            return index >= 0 ? (json_is_array(node) ? json_array_append_new(node, leaf) : -1)
-                              : json_object_set_new(node, seg, leaf);
-        }
-        if (!child) {
+        if (!next)
+            return lt_csv_put(node, seg, json_string(value)) ? 0 : -1;
+        json_t *child = lt_csv_get(node, seg);
+        if (!child || json_is_null(child)) {
             int next_is_index = lt_is_digits(next, strlen(next));
-            child = next_is_index ? json_array() : json_object();
-            if (index >= 0 ? !json_is_array(node) || json_array_append_new(node, child)
-                           : !json_is_object(node) || json_object_set_new(node, seg, child))
+            child = lt_csv_put(node, seg, next_is_index ? json_array() : json_object());
+            if (!child)
                 return -1;
         }
         node = child;
@@ -447,10 +465,17 @@ static int lt_import_csv(lt_import_t *imp)
             lt_import_bad(imp, start, NULL, reason, lt_buf_cstr(&raw));
         } else {
             json_t *row = json_object();
-            for (int i = 0; i < n; i++)
+            int bad_col = -1;
+            for (int i = 0; i < n && bad_col < 0; i++)
                 if (fields[i][0] && lt_csv_set_path(row, imp->header[i], fields[i]) != 0)
-                    break;
-            rc = lt_import_row(imp, row, start, lt_buf_cstr(&raw));
+                    bad_col = i;
+            if (bad_col >= 0) {
+                imp->stats->rows++;
+                lt_import_bad(imp, start, imp->header[bad_col],
+                              "this column's path clashes with another column's", lt_buf_cstr(&raw));
+            } else {
+                rc = lt_import_row(imp, row, start, lt_buf_cstr(&raw));
+            }
             json_decref(row);
         }
         lt_csv_free_fields(fields, n);
