@@ -177,7 +177,8 @@ static int lt_sink_subscribe(lt_sink_t *sink, char *errstr, size_t errstr_size)
     return 0;
 }
 
-/* Collect up to round_max_messages within round_max_ms. */
+/* Collect up to round_max_messages within round_max_ms, or until the queue is
+ * quiet. */
 static void lt_sink_collect(lt_sink_t *sink)
 {
     int64_t deadline = lt_monotonic_ms() + sink->sc->round_max_ms;
@@ -185,7 +186,12 @@ static void lt_sink_collect(lt_sink_t *sink)
         int64_t left = deadline - lt_monotonic_ms();
         if (left <= 0)
             break;
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(sink->rk, (int)left);
+        /* Once something is held, a quiet queue ends the round: waiting out
+         * round_max_ms would only add latency at moderate rates. */
+        int wait = sink->n_held ? (left < 5 ? (int)left : 5) : (int)left;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(sink->rk, wait);
+        if (!m && sink->n_held)
+            break;
         if (!m)
             continue;
         if (m->err) {
