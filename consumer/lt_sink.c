@@ -31,6 +31,8 @@ const lt_conf_opt_t lt_sink_conf_table[] = {
         "Kafka messages applied per PostgreSQL transaction at most"),
     OPT("sink", "round_max_ms", LT_CONF_INT, "200", round_max_ms, 1, 60000,
         "how long one round collects messages"),
+    OPT("sink", "round_max_bytes", LT_CONF_INT, "33554432", round_max_bytes, 1024, 1073741824,
+        "message bytes per round at most (bounds the sink's memory)"),
     OPT("sink", "max_message_bytes", LT_CONF_INT, "8388608", max_message_bytes, 1024, 100000000,
         "larger messages are quarantined without being decoded"),
     OPT("sink", "allow_integrity_only", LT_CONF_BOOL, "true", allow_integrity_only, 0, 1,
@@ -182,7 +184,9 @@ static int lt_sink_subscribe(lt_sink_t *sink, char *errstr, size_t errstr_size)
 static void lt_sink_collect(lt_sink_t *sink)
 {
     int64_t deadline = lt_monotonic_ms() + sink->sc->round_max_ms;
-    while ((long)sink->n_held < sink->sc->round_max_messages && !lt_stop_requested) {
+    size_t bytes = 0;
+    while ((long)sink->n_held < sink->sc->round_max_messages &&
+           (long)bytes < sink->sc->round_max_bytes && !lt_stop_requested) {
         int64_t left = deadline - lt_monotonic_ms();
         if (left <= 0)
             break;
@@ -201,6 +205,7 @@ static void lt_sink_collect(lt_sink_t *sink)
             rd_kafka_message_destroy(m);
             continue;
         }
+        bytes += m->len;
         sink->held[sink->n_held++] = m;
     }
 }

@@ -14,6 +14,7 @@ typedef struct lt_sink_conf {
     char *units_file; /* unit list; the installed copy if unset */
     long round_max_messages;
     long round_max_ms;
+    long round_max_bytes;
     long max_message_bytes;
     int allow_integrity_only;
     long stats_interval_s;
