@@ -9,6 +9,7 @@
 #include "lt_log.h"
 #include "lt_pg.h"
 #include "lt_quarantine.h"
+#include "lt_text.h"
 #include "lt_util.h"
 #include "lt_verify.h"
 
@@ -41,7 +42,25 @@ static const char reconcile_commands[] =
     "  quarantine replay ID | --pending [FILTER]\n"
     "                                    apply again with today's rules and keys; events\n"
     "                                    already applied are never applied twice\n"
-    "    FILTER: --commune CODE --reason REASON_CODE --limit N\n";
+    "    FILTER: --commune CODE --reason REASON_CODE --limit N\n"
+    "  name-key NAME...                  the comparison key of each name, as stored in\n"
+    "                                    lt.civil_record.subject_name_key and lt.dossier\n";
+
+/* Print the comparison key of each name: data teams look names up by key. */
+static int reconcile_name_key(int argc, char **argv)
+{
+    char errstr[256];
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        char *key = lt_text_name_key(argv[i], strlen(argv[i]), errstr, sizeof(errstr));
+        if (key)
+            printf("%s\n", key);
+        else
+            fprintf(stderr, "error: \"%s\": %s\n", argv[i], errstr), rc = 2;
+        free(key);
+    }
+    return argc > 1 ? rc : 2;
+}
 
 /* Parse FILTER options from argv[from..]; returns -1 on an unknown one. */
 static int reconcile_filter(int argc, char **argv, int from, lt_quarantine_filter_t *f,
@@ -161,7 +180,9 @@ int main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     lt_log_init("reconcile", LT_LOG_INFO);
-    if (!rconf.postgres) {
+    if (strcmp(cli.argv[0], "name-key") == 0) {
+        rc = reconcile_name_key(cli.argc, cli.argv);
+    } else if (!rconf.postgres) {
         fprintf(stderr, "error: reconcile.postgres is not set (config file or -o)\n");
         rc = 2;
     } else if (strcmp(cli.argv[0], "verify") == 0 && cli.argc == 3) {
