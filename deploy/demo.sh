@@ -169,6 +169,15 @@ for code in "${COMMUNES[@]}"; do
     fi
     printf '%-8s %9s %9s %9s  %-9s %s\n' "$code" "$written" "$(applied "$code")" "$entities" "$state" "$name"
 done
+echo
+echo "   typed tables at the province:"
+lt_psql "lt_province_$PROVINCE" -c "SELECT kind, count(*) AS records,
+    count(*) FILTER (WHERE registered_late) AS registered_late
+    FROM lt.civil_record GROUP BY kind ORDER BY records DESC" | sed 's/^/   /'
+lt_psql "lt_province_$PROVINCE" -c "SELECT status, count(*) AS dossiers FROM lt.dossier
+    GROUP BY status ORDER BY dossiers DESC" | sed 's/^/   /'
+lt_psql "lt_province_$PROVINCE" -c "SELECT * FROM lt.overdue_dossiers_per_commune
+    ORDER BY commune_code" | sed 's/^/   /'
 signed=$(lt_psql "lt_province_$PROVINCE" -tAc "SELECT count(*) FROM lt.batch_log WHERE key_id LIKE 'ed25519:%'")
 quarantined=$(lt_psql "lt_province_$PROVINCE" -tAc "SELECT count(*) FROM lt.quarantine")
 echo "   batches verified with Ed25519: $signed; quarantined messages: $quarantined"
