@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -142,9 +143,17 @@ static int lt_sink_kafka_new(lt_sink_t *sink, const lt_conf_t *conf, char *errst
     for (size_t i = 0; i < sizeof(must) / sizeof(*must); i++)
         if (lt_kafka_conf_set(kc, must[i][0], must[i][1], errstr, errstr_size))
             goto fail;
-    static const char *const defaults[][2] = {{"auto.offset.reset", "earliest"},
-                                              {"topic.metadata.refresh.interval.ms", "10000"},
-                                              {"fetch.message.max.bytes", "10485760"}};
+    /* Static membership: a sink restarted on the same host takes its
+     * partitions back at once instead of waiting for the dead member's
+     * session to time out. */
+    char host[64] = "host", instance[128];
+    gethostname(host, sizeof(host) - 1);
+    snprintf(instance, sizeof(instance), "lienthong-sink-%s-%s", sink->sc->province, host);
+    const char *const defaults[][2] = {{"auto.offset.reset", "earliest"},
+                                       {"topic.metadata.refresh.interval.ms", "10000"},
+                                       {"fetch.message.max.bytes", "10485760"},
+                                       {"group.instance.id", instance},
+                                       {"session.timeout.ms", "15000"}};
     for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
         if (!lt_conf_kafka_get(conf, defaults[i][0]) &&
             lt_kafka_conf_set(kc, defaults[i][0], defaults[i][1], errstr, errstr_size))

@@ -27,9 +27,11 @@ T_T0=$SECONDS
 
 t_log() { printf '[%s +%3ss] %s\n' "$T_NAME" "$((SECONDS - T_T0))" "$*"; }
 
-# t_fail MESSAGE... - report and end the test with status 1.
+# t_fail MESSAGE... - report and end the test with status 1.  (On stderr:
+# inside a command substitution, only that subshell ends, and the message
+# must not become the substituted value.)
 t_fail() {
-    printf '\n[%s +%3ss] FAIL: %s\n' "$T_NAME" "$((SECONDS - T_T0))" "$*"
+    printf '\n[%s +%3ss] FAIL: %s\n' "$T_NAME" "$((SECONDS - T_T0))" "$*" >&2
     exit 1
 }
 
