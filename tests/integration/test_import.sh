@@ -149,13 +149,13 @@ t_reconcile "$csv_commune"
 t_assert_no_quarantine "$c"
 
 # A record typed in days after it happened keeps its real time at the province.
-read -r id occurred < <(lt_psql "$(t_cdb "$c")" -At -F ' ' -c "SELECT entity_id,
-    to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM lt.outbox
+read -r id version occurred < <(lt_psql "$(t_cdb "$c")" -At -F ' ' -c "SELECT entity_id, version,
+    to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') FROM lt.outbox
     WHERE occurred_at < recorded_at - interval '2 days' AND op = 'upsert' ORDER BY id LIMIT 1")
 [ -n "$id" ] || t_fail "no record in the import happened 2 days before it was typed in"
 t_assert_eq "$occurred" "$(t_sql "$T_PDB" "SELECT to_char(occurred_at AT TIME ZONE 'UTC',
-    'YYYY-MM-DD HH24:MI:SS') FROM lt.entity WHERE commune_code = '$c' AND entity_id = '$id'")" \
-    "province occurred_at of $id"
+    'YYYY-MM-DD\"T\"HH24:MI:SS') FROM lt.event_log WHERE commune_code = '$c'
+    AND entity_id = '$id' AND version = $version")" "province occurred_at of $id version $version"
 live=$(t_sql "$T_PDB" "SELECT count(*) FROM lt.entity WHERE commune_code = '$c' AND NOT deleted")
 typed=$(t_sql "$T_PDB" "SELECT (SELECT count(*) FROM lt.civil_record WHERE commune_code = '$c')
     + (SELECT count(*) FROM lt.dossier WHERE commune_code = '$c')")
