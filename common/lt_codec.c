@@ -1,5 +1,6 @@
 /* lt_codec — decoding under hard limits, a generic message checker, hashing. */
 #include "lt_codec.h"
+#include "lt_path.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,45 +12,7 @@
 
 /* The proto has no recursive types; anything deeper than this is not ours. */
 #define LT_PB_MAX_DEPTH 16
-#define LT_PATH_MAX 256
 
-/* The field path of the value being checked, e.g. "events[3].dossier.applicant". */
-typedef struct {
-    char buf[LT_PATH_MAX];
-    size_t len;
-} lt_path_t;
-
-/* Append ".name" (or "name" at the root); returns the length to restore. */
-static size_t lt_path_field(lt_path_t *path, const char *name)
-{
-    size_t saved = path->len;
-    int n = snprintf(path->buf + saved, sizeof(path->buf) - saved, "%s%s",
-                     saved ? "." : "", name);
-
-    path->len = n < 0 ? saved : saved + (size_t)n;
-    if (path->len >= sizeof(path->buf))
-        path->len = sizeof(path->buf) - 1;
-    return saved;
-}
-
-static size_t lt_path_index(lt_path_t *path, size_t index)
-{
-    size_t saved = path->len;
-    int n = snprintf(path->buf + saved, sizeof(path->buf) - saved, "[%zu]", index);
-
-    path->len = n < 0 ? saved : saved + (size_t)n;
-    if (path->len >= sizeof(path->buf))
-        path->len = sizeof(path->buf) - 1;
-    return saved;
-}
-
-static void lt_path_pop(lt_path_t *path, size_t saved)
-{
-    path->len = saved;
-    path->buf[saved] = '\0';
-}
-
-/* The path for messages; the root is named by its type. */
 static const char *lt_path_str(const lt_path_t *path,
                                const ProtobufCMessageDescriptor *desc)
 {

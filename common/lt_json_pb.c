@@ -7,6 +7,7 @@
 #include "lt_json_pb.h"
 
 #include "lt_buf.h"
+#include "lt_path.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -20,13 +21,11 @@
 
 /* The proto has no recursive types; deeper JSON is not one of our messages. */
 #define LT_JP_MAX_DEPTH 16
-#define LT_JP_PATH_MAX 256
 #define LT_JP_NAME_MAX 128
 #define LT_JP_DESCR_MAX 80
 
 typedef struct {
-    char path[LT_JP_PATH_MAX]; /* "child.dateOfBirth.month", JSON names */
-    size_t len;
+    lt_path_t path; /* "child.dateOfBirth.month", JSON names */
     const char *root; /* the message type, named when the path is empty */
     char *errstr;
     size_t errstr_size;
@@ -86,34 +85,6 @@ static int lt_field_matches(const ProtobufCFieldDescriptor *field, const char *k
 
 /* ------------------------------------------------------------------ errors */
 
-static size_t lt_jp_push(lt_jp_t *jp, const char *name)
-{
-    size_t saved = jp->len;
-    int n = snprintf(jp->path + saved, sizeof(jp->path) - saved, "%s%s",
-                     saved ? "." : "", name);
-
-    jp->len = n < 0 ? saved : saved + (size_t)n;
-    if (jp->len >= sizeof(jp->path))
-        jp->len = sizeof(jp->path) - 1;
-    return saved;
-}
-
-static size_t lt_jp_push_index(lt_jp_t *jp, size_t index)
-{
-    size_t saved = jp->len;
-    int n = snprintf(jp->path + saved, sizeof(jp->path) - saved, "[%zu]", index);
-
-    jp->len = n < 0 ? saved : saved + (size_t)n;
-    if (jp->len >= sizeof(jp->path))
-        jp->len = sizeof(jp->path) - 1;
-    return saved;
-}
-
-static void lt_jp_pop(lt_jp_t *jp, size_t saved)
-{
-    jp->len = saved;
-    jp->path[saved] = '\0';
-}
 
 /* "path: message"; always returns -1. */
 __attribute__((format(printf, 2, 3))) static int lt_jp_fail(lt_jp_t *jp, const char *fmt,
@@ -124,7 +95,7 @@ __attribute__((format(printf, 2, 3))) static int lt_jp_fail(lt_jp_t *jp, const c
 
     if (jp->errstr == NULL || jp->errstr_size == 0)
         return -1;
-    n = snprintf(jp->errstr, jp->errstr_size, "%s: ", jp->len ? jp->path : jp->root);
+    n = snprintf(jp->errstr, jp->errstr_size, "%s: ", jp->path.len ? jp->path.buf : jp->root);
     if (n >= 0 && (size_t)n < jp->errstr_size) {
         va_start(ap, fmt);
         vsnprintf(jp->errstr + n, jp->errstr_size - (size_t)n, fmt, ap);
@@ -645,10 +616,10 @@ static int lt_jp_repeated(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
     *(size_t *)(base + field->quantifier_offset) = n;
     *(void **)(base + field->offset) = arr;
     for (i = 0; i < n; i++) {
-        saved = lt_jp_push_index(jp, i);
+        saved = lt_path_index(&jp->path, i);
         if (lt_jp_value(jp, field, json_array_get(json, i), arr + i * size, depth) < 0)
             return -1;
-        lt_jp_pop(jp, saved);
+        lt_path_pop(&jp->path, saved);
     }
     return 0;
 }
@@ -680,7 +651,7 @@ static int lt_jp_field(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
 
     if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && lt_jp_oneof_claim(jp, field, msg))
         return -1;
-    saved = lt_jp_push(jp, lt_field_json_name(field, name, sizeof(name)));
+    saved = lt_path_field(&jp->path, lt_field_json_name(field, name, sizeof(name)));
     if (field->label == PROTOBUF_C_LABEL_REPEATED) {
         rc = lt_jp_repeated(jp, field, json, msg, depth);
     } else {
@@ -692,7 +663,7 @@ static int lt_jp_field(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
             *(protobuf_c_boolean *)(base + field->quantifier_offset) = 1;
     }
     if (rc == 0)
-        lt_jp_pop(jp, saved);
+        lt_path_pop(&jp->path, saved);
     return rc;
 }
 
@@ -728,7 +699,7 @@ static int lt_jp_unknown_keys(lt_jp_t *jp, const ProtobufCMessageDescriptor *des
         }
         if (f == desc->n_fields) {
             lt_jp_excerpt(key, strlen(key), text, sizeof(text));
-            lt_jp_push(jp, text);
+            lt_path_field(&jp->path, text);
             return lt_jp_fail(jp, "unknown field");
         }
     }
