@@ -1,5 +1,6 @@
 #include "lt_pg.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lt_util.h"
@@ -90,6 +91,19 @@ lt_pg_rc_t lt_pg_query(PGconn *conn, const char *sql, int nparams, const char *c
     }
     *out = res;
     return rc;
+}
+
+lt_pg_rc_t lt_pg_query_u64(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                           uint64_t if_null, uint64_t *out, char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(conn, sql, nparams, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    int empty = PQntuples(res) < 1 || PQnfields(res) < 1 || PQgetisnull(res, 0, 0);
+    *out = empty ? if_null : strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return LT_PG_OK;
 }
 
 int lt_pg_ensure(PGconn *conn)

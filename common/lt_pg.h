@@ -6,6 +6,7 @@
 #define LT_PG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -29,6 +30,11 @@ lt_pg_rc_t lt_pg_exec(PGconn *conn, const char *sql, int nparams, const char *co
 /* Run a query returning rows; on success *out holds the result (PQclear it). */
 lt_pg_rc_t lt_pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
                        PGresult **out, char *errstr, size_t errstr_size);
+
+/* Run a query returning one number (row 0, column 0); a NULL or an empty
+ * result gives if_null. */
+lt_pg_rc_t lt_pg_query_u64(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                           uint64_t if_null, uint64_t *out, char *errstr, size_t errstr_size);
 
 /* Reconnect a broken connection; returns 0 when the connection is usable. */
 int lt_pg_ensure(PGconn *conn);

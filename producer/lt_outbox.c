@@ -387,29 +387,15 @@ lt_pg_rc_t lt_outbox_mark_sent(PGconn *conn, const char *commune, uint64_t first
 lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uint64_t *seq,
                                   char *errstr, size_t errstr_size)
 {
-    PGresult *res;
-    lt_pg_rc_t rc = lt_pg_query(conn,
-                                "SELECT min(seq) FROM lt.outbox "
-                                "WHERE seq IS NOT NULL AND sent_at IS NULL",
-                                0, NULL, &res, errstr, errstr_size);
-    if (rc != LT_PG_OK)
-        return rc;
-    *seq = PQgetisnull(res, 0, 0) ? st->next_seq : strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return LT_PG_OK;
+    return lt_pg_query_u64(conn,
+                           "SELECT min(seq) FROM lt.outbox WHERE seq IS NOT NULL AND sent_at IS NULL",
+                           0, NULL, st->next_seq, seq, errstr, errstr_size);
 }
 
 lt_pg_rc_t lt_outbox_pending(PGconn *conn, uint64_t *pending, char *errstr,
                              size_t errstr_size)
 {
-    PGresult *res;
-    lt_pg_rc_t rc = lt_pg_query(conn,
-                                "SELECT count(*) FROM lt.outbox "
-                                "WHERE sent_at IS NULL AND rejected_at IS NULL",
-                                0, NULL, &res, errstr, errstr_size);
-    if (rc != LT_PG_OK)
-        return rc;
-    *pending = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return LT_PG_OK;
+    return lt_pg_query_u64(conn,
+                           "SELECT count(*) FROM lt.outbox WHERE sent_at IS NULL AND rejected_at IS NULL",
+                           0, NULL, 0, pending, errstr, errstr_size);
 }

@@ -1,6 +1,10 @@
 -- One poll round, after COPY into lt_stage, inside the round's transaction.
 -- (lienthong-sink runs this; see consumer/lt_apply.c.)
 
+-- Temporary tables get no statistics from autovacuum: without these the
+-- planner guesses, and a round of ten events hash-joins the whole typed tables.
+ANALYZE lt_stage;
+
 -- Every event once: the primary key fails loudly on a second application.
 INSERT INTO lt.event_log (commune_code, seq, entity_type, entity_id, version, op,
                           content_hash, occurred_at, recorded_at)
@@ -30,6 +34,7 @@ WITH up AS (
     WHERE e.version < EXCLUDED.version
     RETURNING commune_code, entity_type, entity_id, version, deleted)
 INSERT INTO lt_changed SELECT * FROM up;
+ANALYZE lt_changed;
 
 -- The typed tables follow lt.entity, for the rows this round changed.
 DELETE FROM lt.civil_record t USING lt_changed x
