@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void lt_buf_reserve(lt_buf_t *buf, size_t extra)
 {
@@ -77,6 +78,21 @@ void lt_buf_i64(lt_buf_t *buf, int64_t v)
     } else {
         lt_buf_u64(buf, (uint64_t)v);
     }
+}
+
+void lt_buf_utc_us(lt_buf_t *buf, int64_t us)
+{
+    int64_t secs = us / 1000000, frac = us % 1000000;
+    if (frac < 0)
+        secs--, frac += 1000000;
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char text[40];
+    int n = snprintf(text, sizeof(text), "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, (int)frac);
+    lt_buf_append(buf, text, (size_t)n);
 }
 
 void lt_buf_hex(lt_buf_t *buf, const uint8_t *bytes, size_t len)

@@ -19,6 +19,9 @@ void lt_buf_printf(lt_buf_t *buf, const char *fmt, ...) __attribute__((format(pr
 /* Decimal integers, without printf. */
 void lt_buf_u64(lt_buf_t *buf, uint64_t v);
 void lt_buf_i64(lt_buf_t *buf, int64_t v);
+/* Unix microseconds as a PostgreSQL timestamptz literal in UTC:
+ * "2026-11-24 21:33:24.123456+00". */
+void lt_buf_utc_us(lt_buf_t *buf, int64_t us);
 /* Lower-case hex of bytes. */
 void lt_buf_hex(lt_buf_t *buf, const uint8_t *bytes, size_t len);
 /* s as a double-quoted element of a PostgreSQL array literal. */

@@ -45,10 +45,13 @@ static void lt_apply_clear_communes(lt_apply_t *apply)
 void lt_apply_destroy(lt_apply_t *apply)
 {
     lt_apply_clear_communes(apply);
-    lt_buf_t *bufs[] = {&apply->copy,       &apply->offsets, &apply->gaps,
-                        &apply->quarantine, &apply->batches, &apply->scratch};
+    lt_buf_t *bufs[] = {&apply->copy,    &apply->events,  &apply->offsets,
+                        &apply->gaps,    &apply->quarantine, &apply->batches,
+                        &apply->scratch, &apply->row};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_free(bufs[i]);
+    lt_newest_free(&apply->newest);
+    free(apply->vr);
 }
 
 lt_commune_t *lt_apply_add_commune(lt_apply_t *apply, const char *code, const char *key_id,
@@ -116,10 +119,11 @@ lt_pg_rc_t lt_apply_load(lt_apply_t *apply, PGconn *pg, char *errstr, size_t err
 
 void lt_apply_reset_plan(lt_apply_t *apply)
 {
-    lt_buf_t *bufs[] = {&apply->copy,       &apply->offsets, &apply->gaps,
-                        &apply->quarantine, &apply->batches};
+    lt_buf_t *bufs[] = {&apply->copy,       &apply->events,  &apply->offsets,
+                        &apply->gaps,       &apply->quarantine, &apply->batches};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_reset(bufs[i]);
+    lt_newest_reset(&apply->newest);
     apply->plan_rows = apply->plan_quarantined = apply->plan_gaps = 0;
     apply->plan_batches = apply->plan_offsets = 0;
     for (size_t i = 0; i < apply->n_communes; i++) {
@@ -232,11 +236,19 @@ static int lt_apply_check_signature(const lt_apply_t *apply, const lt_commune_t 
 
 /* ---------------------------------------------------------------- staging */
 
-static void lt_apply_stage_event(lt_apply_t *apply, const lt_commune_t *c,
-                                 const Lienthong__V1__Event *ev, const lt_validate_result_t *vr)
+static void lt_apply_put_hash(lt_buf_t *b, const Lienthong__V1__Event *ev)
 {
-    /* Hot path: one COPY line per event, built without printf or JSON trees. */
-    lt_buf_t *b = &apply->copy;
+    if (ev->content_hash.len) {
+        lt_buf_puts(b, "\\\\x");
+        lt_buf_hex(b, ev->content_hash.data, ev->content_hash.len);
+    } else {
+        lt_buf_puts(b, "\\N");
+    }
+}
+
+/* "commune \t seq \t type \t id \t version \t op \t hash": how both rows start. */
+static void lt_apply_put_head(lt_buf_t *b, const lt_commune_t *c, const Lienthong__V1__Event *ev)
+{
     lt_buf_puts(b, c->code);
     lt_buf_append(b, "\t", 1);
     lt_buf_u64(b, ev->seq);
@@ -249,12 +261,31 @@ static void lt_apply_stage_event(lt_apply_t *apply, const lt_commune_t *c,
     lt_buf_append(b, "\t", 1);
     lt_buf_puts(b, lt_op_name(ev->op));
     lt_buf_append(b, "\t", 1);
-    if (ev->content_hash.len) {
-        lt_buf_puts(b, "\\\\x");
-        lt_buf_hex(b, ev->content_hash.data, ev->content_hash.len);
-    } else {
-        lt_buf_puts(b, "\\N");
-    }
+    lt_apply_put_hash(b, ev);
+}
+
+/* One lt.event_log row per event, COPYed straight into the table. */
+static void lt_apply_stage_log(lt_apply_t *apply, const lt_commune_t *c,
+                               const Lienthong__V1__Event *ev)
+{
+    lt_buf_t *b = &apply->events;
+    lt_apply_put_head(b, c, ev);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_utc_us(b, ev->occurred_at_us);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_utc_us(b, ev->recorded_at_us);
+    lt_buf_append(b, "\n", 1);
+    apply->plan_rows++;
+}
+
+/* The lt_stage row of an entity, offered to the newest-per-entity table.
+ * Hot path: built without printf or JSON trees. */
+static void lt_apply_stage_entity(lt_apply_t *apply, const lt_commune_t *c,
+                                  const Lienthong__V1__Event *ev, const lt_validate_result_t *vr)
+{
+    lt_buf_t *b = &apply->row;
+    lt_buf_reset(b);
+    lt_apply_put_head(b, c, ev);
     lt_buf_append(b, "\t", 1);
     const ProtobufCMessage *payload = lt_event_payload(ev);
     if (payload) {
@@ -275,7 +306,15 @@ static void lt_apply_stage_event(lt_apply_t *apply, const lt_commune_t *c,
     lt_buf_append(b, "\t", 1);
     lt_buf_copy_str(b, vr->personal_id);
     lt_buf_puts(b, vr->late ? "\tt\n" : "\tf\n");
-    apply->plan_rows++;
+    /* The key: commune, type, id, separated by a byte no id contains. */
+    lt_buf_reset(&apply->scratch);
+    lt_buf_puts(&apply->scratch, c->code);
+    lt_buf_append(&apply->scratch, "\x1f", 1);
+    lt_buf_puts(&apply->scratch, lt_entity_type_name(ev->entity_type));
+    lt_buf_append(&apply->scratch, "\x1f", 1);
+    lt_buf_puts(&apply->scratch, ev->entity_id);
+    lt_newest_offer(&apply->newest, apply->scratch.data, apply->scratch.len, ev->version,
+                    ev->seq, b->data, b->len);
 }
 
 static void lt_apply_stage_bytea(lt_buf_t *b, const uint8_t *data, size_t len)
@@ -377,28 +416,29 @@ static int lt_apply_events(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *m
         memcpy(c->plan_last_hash, c->last_hash, LT_SHA256_LEN);
     }
     /* A replayed batch is older than the progress: the event log, not the
-     * sequence, tells what was applied (the commit prunes those). */
+     * sequence, tells what was applied (the commit skips those). */
     uint64_t floor_seq = apply->replay ? 0 : c->plan_last_seq;
     if (batch->last_seq <= floor_seq) {
         c->plan_duplicates++; /* resent after an agent restart: already applied */
         return 0;
     }
-    size_t saved_len = apply->copy.len, saved_rows = apply->plan_rows;
-    uint64_t saved_events = c->plan_events;
-    int64_t saved_recorded = c->plan_last_recorded_us;
+    /* Check every event first: a batch is staged whole or not at all. */
+    if (apply->vr_cap < batch->n_events) {
+        apply->vr_cap = batch->n_events;
+        apply->vr = realloc(apply->vr, apply->vr_cap * sizeof(*apply->vr));
+        if (!apply->vr)
+            abort();
+    }
+    for (size_t i = 0; i < batch->n_events; i++)
+        if (batch->events[i]->seq > floor_seq &&
+            lt_apply_validate(apply, c, batch, batch->events[i], i, &apply->vr[i], rej) != 0)
+            return -1;
     for (size_t i = 0; i < batch->n_events; i++) {
         const Lienthong__V1__Event *ev = batch->events[i];
-        lt_validate_result_t vr;
         if (ev->seq <= floor_seq)
             continue; /* the overlapping head of a resent batch */
-        if (lt_apply_validate(apply, c, batch, ev, i, &vr, rej) != 0) {
-            apply->copy.len = saved_len;
-            apply->plan_rows = saved_rows;
-            c->plan_events = saved_events;
-            c->plan_last_recorded_us = saved_recorded;
-            return -1;
-        }
-        lt_apply_stage_event(apply, c, ev, &vr);
+        lt_apply_stage_log(apply, c, ev);
+        lt_apply_stage_entity(apply, c, ev, &apply->vr[i]);
         c->plan_events++;
         if (ev->recorded_at_us > c->plan_last_recorded_us)
             c->plan_last_recorded_us = ev->recorded_at_us;
@@ -510,14 +550,41 @@ static const char lt_stage_sql[] =
     " subject_name text, subject_name_key text, personal_id text, late boolean)"
     " ON COMMIT DELETE ROWS";
 
-/* Replay: drop what the event log already holds, count the rest as applied. */
-static const char lt_replay_prune_sql[] =
-    "DELETE FROM lt_stage s USING lt.event_log e"
-    " WHERE e.commune_code = s.commune_code AND e.seq = s.seq;"
-    "INSERT INTO lt.commune_progress AS p (commune_code, last_seq, events_applied)"
-    " SELECT commune_code, 0, count(*) FROM lt_stage GROUP BY 1"
+#define LT_EVENT_LOG_COLUMNS                                                           \
+    "(commune_code, seq, entity_type, entity_id, version, op, content_hash, occurred_at," \
+    " recorded_at)"
+
+/* Replay: the event log keeps what it holds already; count the rest as applied. */
+static const char lt_replay_log_sql[] =
+    "WITH fresh AS (INSERT INTO lt.event_log " LT_EVENT_LOG_COLUMNS
+    " SELECT * FROM lt_stage_log ON CONFLICT DO NOTHING RETURNING commune_code)"
+    " INSERT INTO lt.commune_progress AS p (commune_code, last_seq, events_applied)"
+    " SELECT commune_code, 0, count(*) FROM fresh GROUP BY 1"
     " ON CONFLICT (commune_code) DO UPDATE"
     " SET events_applied = p.events_applied + EXCLUDED.events_applied";
+
+/* The event log rows: straight into the table; a second application of an
+ * event fails loudly on its primary key. A replay goes through a staging
+ * table instead and skips what the log holds. */
+static lt_pg_rc_t lt_apply_copy_log(lt_apply_t *apply, PGconn *pg, char *errstr,
+                                    size_t errstr_size)
+{
+    if (!apply->replay)
+        return lt_apply_copy(pg, "COPY lt.event_log " LT_EVENT_LOG_COLUMNS " FROM STDIN",
+                             &apply->events, errstr, errstr_size);
+    lt_pg_rc_t rc = lt_pg_exec(pg,
+                               "CREATE TEMP TABLE IF NOT EXISTS lt_stage_log AS"
+                               " SELECT commune_code, seq, entity_type, entity_id, version, op,"
+                               " content_hash, occurred_at, recorded_at FROM lt.event_log"
+                               " WITH NO DATA; TRUNCATE lt_stage_log",
+                               0, NULL, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_apply_copy(pg, "COPY lt_stage_log FROM STDIN", &apply->events, errstr,
+                           errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_pg_exec(pg, lt_replay_log_sql, 0, NULL, errstr, errstr_size);
+    return rc;
+}
 
 /* Replay: mark the quarantine row, close the gaps now fully applied. */
 static lt_pg_rc_t lt_apply_replay_close(lt_apply_t *apply, PGconn *pg, char *errstr,
@@ -590,10 +657,12 @@ static lt_pg_rc_t lt_apply_run(lt_apply_t *apply, PGconn *pg, char *errstr, size
                                0, NULL, errstr, errstr_size);
     if (rc == LT_PG_OK)
         rc = lt_pg_exec(pg, lt_stage_sql, 0, NULL, errstr, errstr_size);
-    if (rc == LT_PG_OK && apply->plan_rows) {
+    if (rc == LT_PG_OK && apply->plan_rows)
+        rc = lt_apply_copy_log(apply, pg, errstr, errstr_size);
+    if (rc == LT_PG_OK && lt_newest_count(&apply->newest)) {
+        lt_buf_reset(&apply->copy);
+        lt_newest_write(&apply->newest, &apply->copy);
         rc = lt_apply_copy(pg, "COPY lt_stage FROM STDIN", &apply->copy, errstr, errstr_size);
-        if (rc == LT_PG_OK && apply->replay)
-            rc = lt_pg_exec(pg, lt_replay_prune_sql, 0, NULL, errstr, errstr_size);
         if (rc == LT_PG_OK)
             rc = lt_pg_exec(pg, lt_apply_round_sql, 0, NULL, errstr, errstr_size);
     }

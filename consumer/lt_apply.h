@@ -17,7 +17,9 @@
 #include "lt_buf.h"
 #include "lt_codec.h"
 #include "lt_pg.h"
+#include "lt_newest.h"
 #include "lt_units.h"
+#include "lt_validate.h"
 
 /* One Kafka message, independent of librdkafka so tests can build them. */
 typedef struct lt_msg {
@@ -64,12 +66,16 @@ typedef struct lt_apply {
     lt_commune_t *communes;
     size_t n_communes;
     /* the plan of the current round */
-    lt_buf_t copy;     /* staging rows, COPY text format */
+    lt_buf_t events;   /* lt.event_log rows, COPY text format, one per event */
+    lt_newest_t newest; /* lt_stage rows: the newest version of each entity */
+    lt_buf_t copy;     /* those rows, gathered for COPY at commit */
     lt_buf_t offsets;  /* lines of "topic\tpartition\tnext_offset" */
     lt_buf_t gaps;     /* COPY rows for lt.seq_gap */
     lt_buf_t quarantine; /* COPY rows for lt.quarantine */
     lt_buf_t batches;  /* COPY rows for lt.batch_log */
-    lt_buf_t scratch;
+    lt_buf_t scratch, row;
+    lt_validate_result_t *vr; /* per event of the batch being staged */
+    size_t vr_cap;
     /* Replay of one quarantined message (lienthong-reconcile quarantine replay):
      * events already in the event log are skipped instead of sequence-checked,
      * no gap or quarantine row is added, and the quarantine row is marked. */

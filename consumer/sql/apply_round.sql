@@ -1,17 +1,10 @@
--- One poll round, after COPY into lt_stage, inside the round's transaction.
--- (lienthong-sink runs this; see consumer/lt_apply.c.)
+-- One poll round, inside the round's transaction, after the sink has COPYed
+-- every event into lt.event_log and the newest version of each entity the
+-- round touches into lt_stage (one row per entity; see consumer/lt_apply.c).
 
 -- Temporary tables get no statistics from autovacuum: without these the
 -- planner guesses, and a round of ten events hash-joins the whole typed tables.
 ANALYZE lt_stage;
-
--- Every event once: the primary key fails loudly on a second application.
-INSERT INTO lt.event_log (commune_code, seq, entity_type, entity_id, version, op,
-                          content_hash, occurred_at, recorded_at)
-SELECT commune_code, seq, entity_type, entity_id, version, op, content_hash,
-       'epoch'::timestamptz + occurred_us * interval '1 microsecond',
-       'epoch'::timestamptz + recorded_us * interval '1 microsecond'
-FROM lt_stage;
 
 -- Newest version wins; a delete leaves a tombstone that keeps its version.
 CREATE TEMP TABLE IF NOT EXISTS lt_changed (
@@ -20,12 +13,10 @@ CREATE TEMP TABLE IF NOT EXISTS lt_changed (
 WITH up AS (
     INSERT INTO lt.entity AS e (commune_code, entity_type, entity_id, version, deleted,
                                 content_hash, payload, occurred_at, recorded_at, seq)
-    SELECT DISTINCT ON (commune_code, entity_type, entity_id)
-           commune_code, entity_type, entity_id, version, op = 'delete', content_hash,
+    SELECT commune_code, entity_type, entity_id, version, op = 'delete', content_hash,
            payload, 'epoch'::timestamptz + occurred_us * interval '1 microsecond',
            'epoch'::timestamptz + recorded_us * interval '1 microsecond', seq
     FROM lt_stage
-    ORDER BY commune_code, entity_type, entity_id, version DESC, seq DESC
     ON CONFLICT (commune_code, entity_type, entity_id) DO UPDATE SET
         version = EXCLUDED.version, deleted = EXCLUDED.deleted,
         content_hash = EXCLUDED.content_hash, payload = EXCLUDED.payload,
@@ -45,8 +36,7 @@ INSERT INTO lt.civil_record AS t (commune_code, entity_id, version, kind, regist
     authority, book_number, entry_number, registered_on, registered_on_text, subject_name,
     subject_name_key, subject_personal_id, event_date_text, place_code, registered_late,
     occurred_at, payload)
-SELECT DISTINCT ON (s.commune_code, s.entity_id)
-       s.commune_code, s.entity_id, s.version,
+SELECT s.commune_code, s.entity_id, s.version,
        replace(s.payload->>'kind', 'CIVIL_RECORD_KIND_', ''),
        replace(s.payload->'registration'->>'kind', 'REGISTRATION_KIND_', ''),
        s.payload->'registration'->>'authority',
@@ -63,9 +53,8 @@ SELECT DISTINCT ON (s.commune_code, s.entity_id)
        s.late, 'epoch'::timestamptz + s.occurred_us * interval '1 microsecond', s.payload
 FROM lt_changed x
 JOIN lt_stage s ON s.commune_code = x.commune_code AND s.entity_type = x.entity_type
-               AND s.entity_id = x.entity_id AND s.version = x.version
+               AND s.entity_id = x.entity_id
 WHERE x.entity_type = 'civil_record' AND NOT x.deleted
-ORDER BY s.commune_code, s.entity_id, s.seq DESC
 ON CONFLICT (commune_code, entity_id) DO UPDATE SET
     version = EXCLUDED.version, kind = EXCLUDED.kind,
     registration_kind = EXCLUDED.registration_kind, authority = EXCLUDED.authority,
@@ -84,8 +73,7 @@ WHERE x.entity_type = 'dossier' AND x.deleted
 INSERT INTO lt.dossier AS t (commune_code, entity_id, version, dossier_code, procedure_code,
     receiving_agency, status, channel, applicant_type, applicant_name, applicant_name_key,
     business_name, received_at, due_at, finished_at, returned_at, timeliness, payload)
-SELECT DISTINCT ON (s.commune_code, s.entity_id)
-       s.commune_code, s.entity_id, s.version, s.payload->>'dossierCode',
+SELECT s.commune_code, s.entity_id, s.version, s.payload->>'dossierCode',
        s.payload->>'procedureCode', s.payload->>'receivingAgency',
        replace(s.payload->>'status', 'DOSSIER_STATUS_', ''),
        replace(s.payload->>'channel', 'DOSSIER_CHANNEL_', ''),
@@ -97,9 +85,8 @@ SELECT DISTINCT ON (s.commune_code, s.entity_id)
        replace(s.payload->>'timeliness', 'DOSSIER_TIMELINESS_', ''), s.payload
 FROM lt_changed x
 JOIN lt_stage s ON s.commune_code = x.commune_code AND s.entity_type = x.entity_type
-               AND s.entity_id = x.entity_id AND s.version = x.version
+               AND s.entity_id = x.entity_id
 WHERE x.entity_type = 'dossier' AND NOT x.deleted
-ORDER BY s.commune_code, s.entity_id, s.seq DESC
 ON CONFLICT (commune_code, entity_id) DO UPDATE SET
     version = EXCLUDED.version, dossier_code = EXCLUDED.dossier_code,
     procedure_code = EXCLUDED.procedure_code, receiving_agency = EXCLUDED.receiving_agency,

@@ -112,7 +112,14 @@ static void test_fresh_batches_apply_in_order(void)
     ASSERT_EQ_INT(apply.plan_gaps, 0);
     ASSERT_EQ_INT(apply.communes[0].plan_last_seq, 5);
     ASSERT_CONTAINS(lt_buf_cstr(&apply.offsets), TOPIC_A "\t0\t12\n");
-    ASSERT_CONTAINS(lt_buf_cstr(&apply.copy), "00004\t1\tdossier\td-1\t1\tupsert\t\\\\x");
+    ASSERT_CONTAINS(lt_buf_cstr(&apply.events), "00004\t1\tdossier\td-1\t1\tupsert\t\\\\x");
+    /* seq 1..5 touch d-1, d-2, d-3, d-0 and d-1 again: four entities, d-1 at version 5 */
+    ASSERT_EQ_INT(lt_newest_count(&apply.newest), 4);
+    lt_buf_t rows = {0};
+    lt_newest_write(&apply.newest, &rows);
+    ASSERT_CONTAINS(lt_buf_cstr(&rows), "00004\t5\tdossier\td-1\t5\tupsert\t");
+    ASSERT_TRUE(strstr(lt_buf_cstr(&rows), "00004\t1\tdossier\td-1\t1\t") == NULL);
+    lt_buf_free(&rows);
     free(a.bytes);
     free(b.bytes);
     lt_signer_destroy(s);
@@ -131,8 +138,8 @@ static void test_duplicate_and_overlap_are_skipped(void)
     ASSERT_EQ_INT(apply.communes[0].plan_duplicates, 1);
     ASSERT_EQ_INT(apply.plan_rows, 2); /* only seq 4 and 5 of 2..5 */
     ASSERT_EQ_INT(apply.communes[0].plan_last_seq, 5);
-    ASSERT_TRUE(strstr(lt_buf_cstr(&apply.copy), "00004\t3\t") == NULL);
-    ASSERT_CONTAINS(lt_buf_cstr(&apply.copy), "00004\t4\t");
+    ASSERT_TRUE(strstr(lt_buf_cstr(&apply.events), "00004\t3\t") == NULL);
+    ASSERT_CONTAINS(lt_buf_cstr(&apply.events), "00004\t4\t");
     free(dup.bytes);
     free(overlap.bytes);
     lt_signer_destroy(s);
@@ -287,9 +294,14 @@ static void test_deletes_stage_without_payload(void)
     lt_msg_t msg = msg_of(TOPIC_B, 0, "00008", e);
     lt_apply_plan(&apply, &msg, 1);
     ASSERT_EQ_INT(apply.plan_rows, 1);
-    ASSERT_EQ_STR(lt_buf_cstr(&apply.copy),
-                  "00008\t1\tdossier\tgone\t9\tdelete\t\\N\t\\N\t1700000000000000\t1700000000000001"
-                  "\t\t\t\tf\n");
+    ASSERT_EQ_STR(lt_buf_cstr(&apply.events),
+                  "00008\t1\tdossier\tgone\t9\tdelete\t\\N\t2023-11-14 22:13:20.000000+00"
+                  "\t2023-11-14 22:13:20.000001+00\n");
+    lt_buf_t rows = {0};
+    lt_newest_write(&apply.newest, &rows);
+    ASSERT_EQ_STR(lt_buf_cstr(&rows), "00008\t1\tdossier\tgone\t9\tdelete\t\\N\t\\N"
+                                      "\t1700000000000000\t1700000000000001\t\t\t\tf\n");
+    lt_buf_free(&rows);
     free(bb);
     free(e.bytes);
     protobuf_c_message_free_unpacked(&ev->base, NULL);
