@@ -544,8 +544,8 @@ static lt_pg_rc_t lt_apply_copy(PGconn *pg, const char *copy_sql, lt_buf_t *data
 
 static const char lt_stage_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage ("
-    " commune_code text COLLATE \"C\", seq bigint, entity_type text COLLATE \"C\","
-    " entity_id text COLLATE \"C\", version bigint,"
+    /* The real tables' collation: joins on these columns must use their indexes. */
+    " commune_code text, seq bigint, entity_type text, entity_id text, version bigint,"
     " op text, content_hash bytea, payload jsonb, occurred_us bigint, recorded_us bigint,"
     " subject_name text, subject_name_key text, personal_id text, late boolean)"
     " ON COMMIT DELETE ROWS";

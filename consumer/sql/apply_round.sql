@@ -7,9 +7,11 @@
 ANALYZE lt_stage;
 
 -- Newest version wins; a delete leaves a tombstone that keeps its version.
+-- (Same collation as the real tables: a join across collations cannot use
+-- their indexes.)
 CREATE TEMP TABLE IF NOT EXISTS lt_changed (
-    commune_code text COLLATE "C", entity_type text COLLATE "C",
-    entity_id text COLLATE "C", version bigint, deleted boolean) ON COMMIT DELETE ROWS;
+    commune_code text, entity_type text, entity_id text, version bigint, deleted boolean)
+    ON COMMIT DELETE ROWS;
 WITH up AS (
     INSERT INTO lt.entity AS e (commune_code, entity_type, entity_id, version, deleted,
                                 content_hash, payload, occurred_at, recorded_at, seq)
