@@ -144,8 +144,8 @@ static int lt_q_province_of(const char *topic, char province[4])
 }
 
 /* Replay one row. Returns 0 applied, 1 still invalid, 2 database error. */
-static int lt_q_replay_row(PGconn *pg, PGresult *res, int row, int allow_integrity_only,
-                           size_t max_message_bytes, FILE *out)
+static int lt_q_replay_row(PGconn *pg, const lt_units_t *units, PGresult *res, int row,
+                           int allow_integrity_only, size_t max_message_bytes, FILE *out)
 {
     char province[4], errstr[1024];
     const char *id = PQgetvalue(res, row, 0), *topic = PQgetvalue(res, row, 1);
@@ -161,9 +161,8 @@ static int lt_q_replay_row(PGconn *pg, PGresult *res, int row, int allow_integri
     lt_apply_t apply;
     lt_apply_init(&apply, province, max_message_bytes, allow_integrity_only);
     int rc = 2;
-    lt_units_t *units = lt_units_open(NULL, errstr, sizeof(errstr));
     apply.units = units;
-    if (!units || lt_apply_load(&apply, pg, errstr, sizeof(errstr)) != LT_PG_OK)
+    if (lt_apply_load(&apply, pg, errstr, sizeof(errstr)) != LT_PG_OK)
         goto done;
     apply.replay = 1;
     apply.replay_quarantine_id = strtoll(id, NULL, 10);
@@ -184,7 +183,6 @@ done:
     if (rc == 2)
         fprintf(stderr, "error: replay of %s: %s\n", id, errstr);
     lt_apply_destroy(&apply);
-    lt_units_destroy(units);
     PQfreemem(key);
     PQfreemem(raw);
     return rc;
@@ -203,11 +201,17 @@ int lt_quarantine_replay(PGconn *pg, int64_t id, const lt_quarantine_filter_t *f
         fprintf(out, "no quarantined message %" PRId64 " awaiting replay\n", id);
     else if (PQntuples(res) == 0)
         fprintf(out, "nothing awaits replay\n");
-    int worst = 0;
+    char errstr[512];
+    lt_units_t *units = PQntuples(res) ? lt_units_open(NULL, errstr, sizeof(errstr)) : NULL;
+    int worst = PQntuples(res) && !units ? 2 : 0;
+    if (worst)
+        fprintf(stderr, "error: %s\n", errstr);
     for (int row = 0; row < PQntuples(res) && worst < 2; row++) {
-        int rc = lt_q_replay_row(pg, res, row, allow_integrity_only, max_message_bytes, out);
+        int rc = lt_q_replay_row(pg, units, res, row, allow_integrity_only, max_message_bytes,
+                                 out);
         worst = rc > worst ? rc : worst;
     }
+    lt_units_destroy(units);
     PQclear(res);
     return worst;
 }
