@@ -43,6 +43,10 @@ void lt_log_write(lt_log_level_t level, const char *msg, const char *kv_fmt, ...
         vsnprintf(line + n, sizeof(line) - (size_t)n, kv_fmt, ap);
         va_end(ap);
     }
+    /* One event, one line: libpq and librdkafka messages carry newlines and tabs. */
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
     /* One write per line so lines from threads do not interleave. */
     fprintf(stderr, "%s\n", line);
 }
