@@ -21,8 +21,15 @@ PGconn *lt_pg_connect(const char *conninfo, const char *application_name, char *
     /* expand_dbname=1: the conninfo string supplies everything else. */
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
-        lt_err(errstr, errstr_size, "cannot connect to PostgreSQL (%s): %s", conninfo,
-               conn ? PQerrorMessage(conn) : "out of memory");
+        /* Name the server and database, never the conninfo: it may hold a password. */
+        char msg[512];
+        lt_strlcpy(msg, conn ? PQerrorMessage(conn) : "out of memory", sizeof(msg));
+        size_t len = strlen(msg);
+        while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+            msg[--len] = '\0';
+        lt_err(errstr, errstr_size, "cannot connect to PostgreSQL (host=%s port=%s dbname=%s): %s",
+               conn && PQhost(conn) ? PQhost(conn) : "?", conn && PQport(conn) ? PQport(conn) : "?",
+               conn && PQdb(conn) ? PQdb(conn) : "?", msg);
         PQfinish(conn);
         return NULL;
     }
