@@ -152,6 +152,8 @@ static int lt_sink_kafka_new(lt_sink_t *sink, const lt_conf_t *conf, char *errst
     const char *const defaults[][2] = {{"auto.offset.reset", "earliest"},
                                        {"topic.metadata.refresh.interval.ms", "10000"},
                                        {"fetch.message.max.bytes", "10485760"},
+                                       /* prefetch at most 32 MB: a round holds the rest */
+                                       {"queued.max.messages.kbytes", "32768"},
                                        {"group.instance.id", instance},
                                        {"session.timeout.ms", "15000"}};
     for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
