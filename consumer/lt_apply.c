@@ -45,7 +45,7 @@ static void lt_apply_clear_communes(lt_apply_t *apply)
 void lt_apply_destroy(lt_apply_t *apply)
 {
     lt_apply_clear_communes(apply);
-    lt_buf_t *bufs[] = {&apply->copy,    &apply->events,  &apply->offsets,
+    lt_buf_t *bufs[] = {&apply->events,  &apply->offsets,
                         &apply->gaps,    &apply->quarantine, &apply->batches,
                         &apply->scratch, &apply->row};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
@@ -119,7 +119,7 @@ lt_pg_rc_t lt_apply_load(lt_apply_t *apply, PGconn *pg, char *errstr, size_t err
 
 void lt_apply_reset_plan(lt_apply_t *apply)
 {
-    lt_buf_t *bufs[] = {&apply->copy,       &apply->events,  &apply->offsets,
+    lt_buf_t *bufs[] = {&apply->events,     &apply->offsets,
                         &apply->gaps,       &apply->quarantine, &apply->batches};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_reset(bufs[i]);
@@ -516,8 +516,27 @@ void lt_apply_plan(lt_apply_t *apply, const lt_msg_t *msgs, size_t n)
 
 /* ---------------------------------------------------------------- commit */
 
-static lt_pg_rc_t lt_apply_copy(PGconn *pg, const char *copy_sql, lt_buf_t *data,
-                                char *errstr, size_t errstr_size)
+/* Rows for one COPY come from a buffer, or from the newest-per-entity table
+ * (streamed in pieces, so the rows are never held twice). */
+typedef struct lt_copy_src {
+    const lt_buf_t *buf;
+    const lt_newest_t *newest;
+} lt_copy_src_t;
+
+static int lt_apply_copy_put(PGconn *pg, const lt_copy_src_t *src)
+{
+    if (src->buf)
+        return PQputCopyData(pg, src->buf->data, (int)src->buf->len) == 1 ? 0 : -1;
+    const lt_newest_t *n = src->newest;
+    for (size_t i = 0; i < n->n_entries; i++)
+        if (PQputCopyData(pg, n->rows.data + n->entries[i].row_off,
+                          (int)n->entries[i].row_len) != 1)
+            return -1;
+    return 0;
+}
+
+static lt_pg_rc_t lt_apply_copy_from(PGconn *pg, const char *copy_sql, const lt_copy_src_t *src,
+                                     char *errstr, size_t errstr_size)
 {
     PGresult *res = PQexec(pg, copy_sql);
     lt_pg_rc_t rc = lt_pg_classify(pg, res);
@@ -527,7 +546,7 @@ static lt_pg_rc_t lt_apply_copy(PGconn *pg, const char *copy_sql, lt_buf_t *data
         return rc == LT_PG_OK ? LT_PG_FATAL : rc;
     }
     PQclear(res);
-    if (PQputCopyData(pg, data->data, (int)data->len) != 1 || PQputCopyEnd(pg, NULL) != 1) {
+    if (lt_apply_copy_put(pg, src) != 0 || PQputCopyEnd(pg, NULL) != 1) {
         lt_err(errstr, errstr_size, "%s: %s", copy_sql, PQerrorMessage(pg));
         return LT_PG_RETRY;
     }
@@ -540,6 +559,13 @@ static lt_pg_rc_t lt_apply_copy(PGconn *pg, const char *copy_sql, lt_buf_t *data
         PQclear(res);
     }
     return rc;
+}
+
+static lt_pg_rc_t lt_apply_copy(PGconn *pg, const char *copy_sql, const lt_buf_t *data,
+                                char *errstr, size_t errstr_size)
+{
+    lt_copy_src_t src = {.buf = data};
+    return lt_apply_copy_from(pg, copy_sql, &src, errstr, errstr_size);
 }
 
 static const char lt_stage_sql[] =
@@ -660,9 +686,8 @@ static lt_pg_rc_t lt_apply_run(lt_apply_t *apply, PGconn *pg, char *errstr, size
     if (rc == LT_PG_OK && apply->plan_rows)
         rc = lt_apply_copy_log(apply, pg, errstr, errstr_size);
     if (rc == LT_PG_OK && lt_newest_count(&apply->newest)) {
-        lt_buf_reset(&apply->copy);
-        lt_newest_write(&apply->newest, &apply->copy);
-        rc = lt_apply_copy(pg, "COPY lt_stage FROM STDIN", &apply->copy, errstr, errstr_size);
+        lt_copy_src_t src = {.newest = &apply->newest};
+        rc = lt_apply_copy_from(pg, "COPY lt_stage FROM STDIN", &src, errstr, errstr_size);
         if (rc == LT_PG_OK)
             rc = lt_pg_exec(pg, lt_apply_round_sql, 0, NULL, errstr, errstr_size);
     }

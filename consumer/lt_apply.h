@@ -68,7 +68,6 @@ typedef struct lt_apply {
     /* the plan of the current round */
     lt_buf_t events;   /* lt.event_log rows, COPY text format, one per event */
     lt_newest_t newest; /* lt_stage rows: the newest version of each entity */
-    lt_buf_t copy;     /* those rows, gathered for COPY at commit */
     lt_buf_t offsets;  /* lines of "topic\tpartition\tnext_offset" */
     lt_buf_t gaps;     /* COPY rows for lt.seq_gap */
     lt_buf_t quarantine; /* COPY rows for lt.quarantine */
