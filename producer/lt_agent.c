@@ -90,8 +90,12 @@ static void lt_agent_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
         agent->stats.delivery_errors++;
         agent->rewind = 1;
         lt_warn("batch delivery failed, will resend",
-                "topic=%s first_seq=%" PRIu64 " last_seq=%" PRIu64 " error=\"%s\"",
-                agent->topic, inf->first_seq, inf->last_seq, rd_kafka_err2str(msg->err));
+                "topic=%s first_seq=%" PRIu64 " last_seq=%" PRIu64 " error=\"%s\"%s",
+                agent->topic, inf->first_seq, inf->last_seq, rd_kafka_err2str(msg->err),
+                msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                    ? " hint=\"the topic does not exist: the province registers the commune"
+                      " with lienthong-sink provision\""
+                    : "");
         free(inf);
         return;
     }
