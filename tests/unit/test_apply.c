@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lt_agent.h"
 #include "lt_apply.h"
 #include "lt_codec.h"
 #include "lt_outbox.h"
@@ -59,20 +60,9 @@ static encoded_t make_batch(const char *commune, uint64_t first, size_t n, lt_si
     batch.events = events;
     if (mutate)
         mutate(&batch);
-    size_t blen;
-    uint8_t *bbytes = lt_pb_pack(&batch.base, &blen);
-    uint8_t sig[LT_SIGNATURE_MAX];
-    size_t sig_len;
-    lt_signer_sign(signer, bbytes, blen, sig, &sig_len);
-    Lienthong__V1__SignedBatch sb = LIENTHONG__V1__SIGNED_BATCH__INIT;
-    sb.batch.data = bbytes;
-    sb.batch.len = blen;
-    sb.signature.data = sig;
-    sb.signature.len = sig_len;
-    sb.key_id = (char *)lt_signer_key_id(signer);
     encoded_t out;
-    out.bytes = lt_pb_pack(&sb.base, &out.len);
-    free(bbytes);
+    uint8_t hash[LT_SHA256_LEN];
+    out.bytes = lt_batch_seal(&batch, signer, &out.len, hash); /* as the agent does */
     for (size_t i = 0; i < n; i++)
         protobuf_c_message_free_unpacked(&events[i]->base, NULL);
     free(events);
@@ -281,16 +271,9 @@ static void test_deletes_stage_without_payload(void)
     batch.first_seq = batch.last_seq = 1;
     batch.n_events = 1;
     batch.events = events;
-    size_t blen;
-    uint8_t *bb = lt_pb_pack(&batch.base, &blen), sig[LT_SIGNATURE_MAX];
-    size_t sig_len;
-    lt_signer_sign(s, bb, blen, sig, &sig_len);
-    Lienthong__V1__SignedBatch sb = LIENTHONG__V1__SIGNED_BATCH__INIT;
-    sb.batch = (ProtobufCBinaryData){blen, bb};
-    sb.signature = (ProtobufCBinaryData){sig_len, sig};
-    sb.key_id = (char *)"sha256:";
     encoded_t e;
-    e.bytes = lt_pb_pack(&sb.base, &e.len);
+    uint8_t hash[LT_SHA256_LEN];
+    e.bytes = lt_batch_seal(&batch, s, &e.len, hash);
     lt_msg_t msg = msg_of(TOPIC_B, 0, "00008", e);
     lt_apply_plan(&apply, &msg, 1);
     ASSERT_EQ_INT(apply.plan_rows, 1);
@@ -302,7 +285,6 @@ static void test_deletes_stage_without_payload(void)
     ASSERT_EQ_STR(lt_buf_cstr(&rows), "00008\t1\tdossier\tgone\t9\tdelete\t\\N\t\\N"
                                       "\t1700000000000000\t1700000000000001\t\t\t\tf\n");
     lt_buf_free(&rows);
-    free(bb);
     free(e.bytes);
     protobuf_c_message_free_unpacked(&ev->base, NULL);
     lt_signer_destroy(s);
