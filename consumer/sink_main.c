@@ -14,6 +14,7 @@
 #include "lt_pg.h"
 #include "lt_sign.h"
 #include "lt_sink.h"
+#include "lt_status.h"
 #include "lt_units.h"
 #include "lt_util.h"
 
@@ -159,61 +160,6 @@ done:
     return rc;
 }
 
-static int64_t sink_high_watermark(rd_kafka_t *rk, const char *topic)
-{
-    int64_t low = -1, high = -1;
-    if (rd_kafka_query_watermark_offsets(rk, topic, 0, &low, &high, 5000))
-        return -1;
-    return high;
-}
-
-static const char sink_status_sql[] =
-    "SELECT c.commune_code, c.name, c.events_topic, coalesce(p.last_seq, 0),"
-    " coalesce(p.events_applied, 0), coalesce(k.next_offset, 0),"
-    " coalesce(to_char(p.updated_at, 'YYYY-MM-DD HH24:MI:SS'), '-'),"
-    " (SELECT count(*) FROM lt.seq_gap g WHERE g.commune_code = c.commune_code"
-    "   AND g.resolved_at IS NULL),"
-    " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
-    "   AND q.replayed_at IS NULL)"
-    " FROM lt.commune c LEFT JOIN lt.commune_progress p USING (commune_code)"
-    " LEFT JOIN lt.kafka_offset k ON k.topic = c.events_topic AND k.partition = 0"
-    " WHERE c.province_code = $1 ORDER BY c.commune_code";
-
-static int sink_cmd_status(const lt_conf_t *conf, const lt_sink_conf_t *sc)
-{
-    char errstr[1024];
-    PGresult *res;
-    PGconn *pg = sink_connect(sc);
-    if (!pg)
-        return 1;
-    const char *params[] = {sc->province};
-    lt_pg_rc_t rc = lt_pg_query(pg, sink_status_sql, 1, params, &res, errstr, sizeof(errstr));
-    PQfinish(pg);
-    if (rc != LT_PG_OK) {
-        fprintf(stderr, "error: %s\n", errstr);
-        return 1;
-    }
-    rd_kafka_t *rk = sink_admin_new(conf);
-    /* The name goes last: printf pads bytes, and Vietnamese names are multi-byte. */
-    printf("%-7s %10s %10s %10s %6s %5s %5s  %-19s  %s\n", "commune", "last_seq", "applied",
-           "offset", "lag", "gaps", "quar", "last applied (UTC)", "name");
-    for (int row = 0; row < PQntuples(res); row++) {
-        int64_t next = strtoll(PQgetvalue(res, row, 5), NULL, 10);
-        int64_t high = rk ? sink_high_watermark(rk, PQgetvalue(res, row, 2)) : -1;
-        char lag[24] = "?";
-        if (high >= 0)
-            snprintf(lag, sizeof(lag), "%" PRId64, high > next ? high - next : 0);
-        printf("%-7s %10s %10s %10" PRId64 " %6s %5s %5s  %-19s  %s\n", PQgetvalue(res, row, 0),
-               PQgetvalue(res, row, 3), PQgetvalue(res, row, 4), next, lag,
-               PQgetvalue(res, row, 7), PQgetvalue(res, row, 8), PQgetvalue(res, row, 6),
-               PQgetvalue(res, row, 1));
-    }
-    PQclear(res);
-    if (rk)
-        rd_kafka_destroy(rk);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     lt_sink_conf_t sc;
@@ -238,7 +184,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "provision") == 0)
         rc = sink_cmd_provision(&conf, &sc, cli.argc, cli.argv);
     else if (strcmp(cmd, "status") == 0)
-        rc = sink_cmd_status(&conf, &sc);
+        rc = lt_status_run(&conf, &sc, 0);
     else if (strcmp(cmd, "run") == 0) {
         lt_signals_install();
         rc = lt_sink_run(&conf, &sc);
