@@ -2,7 +2,8 @@
  *
  * Decoding never trusts its input: the size is capped before unpacking, unknown
  * fields anywhere in the tree are rejected, every string must be valid UTF-8
- * without control characters other than tab/newline. Every failure carries a
+ * without control characters other than tab/newline, every enum field a value
+ * of its enum. Every failure carries a
  * reason code (stable, machine-readable, stored in the quarantine table) and a
  * human sentence naming the field. */
 #ifndef LT_CODEC_H
@@ -14,7 +15,30 @@
 #include "lienthong/v1/lienthong.pb-c.h"
 
 #define LT_SHA256_LEN 32
-#define LT_BATCH_MAX_BYTES_DEFAULT (8u * 1024u * 1024u)
+
+/* The one size limit of the system: the largest Kafka message of a commune.
+ * Provisioning sets each events topic's max.message.bytes to it; the agent
+ * reads it back from the topic and cuts batches below it (lt_batch_budget);
+ * the sink decodes messages up to it. */
+#define LT_MAX_MESSAGE_BYTES_DEFAULT (4u * 1024u * 1024u)
+#define LT_BATCH_MAX_BYTES_DEFAULT LT_MAX_MESSAGE_BYTES_DEFAULT
+
+/* What an event costs inside a Batch: its encoding, a tag and a length prefix. */
+static inline size_t lt_batch_event_bytes(const Lienthong__V1__Event *ev)
+{
+    size_t sz = protobuf_c_message_get_packed_size(&ev->base);
+    return sz + 1 + (sz < 128 ? 1 : sz < 16384 ? 2 : sz < 2097152 ? 3 : sz < 268435456 ? 4 : 5);
+}
+
+/* The most event bytes (sum of lt_batch_event_bytes) one batch may hold so
+ * that, with its header, signature envelope, Kafka record framing and the
+ * worst case of compression (zstd grows incompressible data by < 1/128),
+ * it fits a Kafka message of at most max_message_bytes. */
+static inline size_t lt_batch_budget(size_t max_message_bytes)
+{
+    size_t overhead = 4096 + max_message_bytes / 128;
+    return max_message_bytes > 2 * overhead ? max_message_bytes - overhead : max_message_bytes / 2;
+}
 
 typedef enum {
     LT_DECODE_OK = 0,
@@ -22,9 +46,11 @@ typedef enum {
     LT_DECODE_MALFORMED,     /* not a valid protobuf encoding of the type */
     LT_DECODE_UNKNOWN_FIELD, /* a field this version does not know */
     LT_DECODE_BAD_TEXT,      /* invalid UTF-8 or a control character in a string */
+    LT_DECODE_BAD_ENUM,      /* an enum field holding a number its enum does not define */
 } lt_decode_err_t;
 
-/* Stable reason code, e.g. "too_large", "malformed", "unknown_field", "bad_text". */
+/* Stable reason code, e.g. "too_large", "malformed", "unknown_field", "bad_text",
+ * "bad_enum". */
 const char *lt_decode_err_code(lt_decode_err_t err);
 
 /* Unpack a SignedBatch / Batch under the cap and check it with lt_pb_check().
@@ -37,7 +63,9 @@ Lienthong__V1__Batch *lt_batch_decode(const uint8_t *buf, size_t len, size_t max
                                       lt_decode_err_t *err, char *errstr,
                                       size_t errstr_size);
 
-/* Walk a decoded message tree: no unknown fields, all strings valid text.
+/* Walk a decoded message tree: no unknown fields, all strings valid text, every
+ * enum field a value its enum defines (proto3 enums are open on the wire, so the
+ * unpacker keeps any number; a code nobody can read is refused here instead).
  * On failure errstr names the field path, e.g. "events[3].dossier.applicant.full". */
 lt_decode_err_t lt_pb_check(const ProtobufCMessage *msg, char *errstr, size_t errstr_size);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lt_log.h"
 #include "lt_util.h"
 
 static const lt_conf_opt_t *lt_conf_find(const lt_conf_t *conf, const char *section,
@@ -163,7 +164,55 @@ int lt_conf_load_file(lt_conf_t *conf, const char *path, char *errstr, size_t er
                                     errstr_size);
     }
     fclose(fp);
+    if (rc == 0)
+        conf->path = path;
     return rc;
+}
+
+int lt_conf_reread(const lt_conf_t *conf, const char *section, const char *name, char *out,
+                   size_t out_size, char *errstr, size_t errstr_size)
+{
+    const lt_conf_opt_t *want = NULL;
+    size_t end = 0;
+    for (const lt_conf_opt_t *opt = conf->table; opt && opt->name; opt++) {
+        if (opt->offset + 16 > end)
+            end = opt->offset + 16; /* room for the widest value type */
+        if (strcmp(opt->section, section) == 0 && strcmp(opt->name, name) == 0)
+            want = opt;
+    }
+    if (!want || want->type != LT_CONF_STR)
+        return lt_err(errstr, errstr_size, "%s.%s is not a text option", section, name);
+    if (!conf->path)
+        return lt_err(errstr, errstr_size, "no configuration file was read at start");
+    /* The whole file is read and checked into a scratch copy: a mistake
+     * anywhere keeps the running configuration. */
+    lt_conf_t fresh = {.table = conf->table, .without_kafka = conf->without_kafka};
+    fresh.dst = calloc(1, end);
+    if (!fresh.dst)
+        abort();
+    int rc = lt_conf_defaults(&fresh, errstr, errstr_size);
+    if (rc == 0)
+        rc = lt_conf_load_file(&fresh, conf->path, errstr, errstr_size);
+    const char *value = *(char **)(void *)((char *)fresh.dst + want->offset);
+    if (rc == 0)
+        lt_strlcpy(out, value ? value : "", out_size);
+    lt_conf_destroy(&fresh);
+    free(fresh.dst);
+    return rc;
+}
+
+int lt_conf_reload_log_level(const lt_conf_t *conf, char *errstr, size_t errstr_size)
+{
+    char name[32];
+    const char *section = conf->table && conf->table->name ? conf->table->section : "";
+    if (lt_conf_reread(conf, section, "log_level", name, sizeof(name), errstr, errstr_size))
+        return -1;
+    int level = lt_log_level_parse(name);
+    if (level < 0)
+        return lt_err(errstr, errstr_size, "%s: %s.log_level: unknown level \"%s\"", conf->path,
+                      section, name);
+    lt_log_level = (lt_log_level_t)level;
+    return 0;
 }
 
 int lt_conf_set_arg(lt_conf_t *conf, const char *arg, char *errstr, size_t errstr_size)

@@ -35,6 +35,7 @@ typedef struct lt_conf {
     void *dst;                  /* the program's config struct */
     lt_conf_kv_t kafka;         /* the [kafka] section */
     int without_kafka;          /* the program talks to no Kafka: no [kafka] section */
+    const char *path;           /* the file read (set by lt_conf_load_file), or NULL */
 } lt_conf_t;
 
 /* Apply the table's defaults to conf->dst. Returns 0 or -1 on a bad default. */
@@ -42,6 +43,16 @@ int lt_conf_defaults(lt_conf_t *conf, char *errstr, size_t errstr_size);
 
 /* Read an ini file over the current values. Unknown sections and keys are errors. */
 int lt_conf_load_file(lt_conf_t *conf, const char *path, char *errstr, size_t errstr_size);
+
+/* Read the file conf->path again, checking all of it, and copy the value of
+ * one text option into out. The running configuration is not touched.
+ * Returns 0, or -1 with errstr as "file:line: message". */
+int lt_conf_reread(const lt_conf_t *conf, const char *section, const char *name, char *out,
+                   size_t out_size, char *errstr, size_t errstr_size);
+
+/* SIGHUP: set the log level from the "log_level" option of the table's first
+ * section, read again from the file. Returns 0, or -1 with errstr. */
+int lt_conf_reload_log_level(const lt_conf_t *conf, char *errstr, size_t errstr_size);
 
 /* Set one "section.key=value" (a command-line override). */
 int lt_conf_set_arg(lt_conf_t *conf, const char *arg, char *errstr, size_t errstr_size);

@@ -21,10 +21,22 @@ int lt_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
 void lt_kafka_topic_name(char *out, size_t size, const char *province, const char *commune,
                          const char *kind);
 
-/* Create topics with the Admin API (one partition each). An existing topic is
- * fine. replication_factor -1 uses the broker default. Returns 0 or -1. */
+/* Create topics with the Admin API (one partition each), with the given
+ * topic configuration (name/value pairs, may be 0). An existing topic is fine:
+ * its configuration is brought to the given values. replication_factor -1
+ * uses the broker default. Returns 0 or -1. */
 int lt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t count,
-                           int replication_factor, int timeout_ms, char *errstr,
-                           size_t errstr_size);
+                           int replication_factor, const char *const (*configs)[2],
+                           size_t n_configs, int timeout_ms, char *errstr, size_t errstr_size);
+
+/* One configuration value of a topic (its effective value, default or set)
+ * into out. Returns 0 or -1 with errstr. */
+int lt_kafka_topic_config_get(rd_kafka_t *rk, const char *topic, const char *name, char *out,
+                              size_t out_size, int timeout_ms, char *errstr, size_t errstr_size);
+/* Set configuration values on an existing topic, keeping its other settings.
+ * Nothing is sent when the values are already in place. Returns 0 or -1. */
+int lt_kafka_topic_config_ensure(rd_kafka_t *rk, const char *topic,
+                                 const char *const (*configs)[2], size_t n_configs,
+                                 int timeout_ms, char *errstr, size_t errstr_size);
 
 #endif

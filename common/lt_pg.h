@@ -12,16 +12,31 @@
 
 typedef enum {
     LT_PG_OK = 0,
-    LT_PG_RETRY, /* SQLSTATE classes 08, 40, 53, 57, 58, or the connection is gone */
-    LT_PG_FATAL, /* e.g. 22 data exception, 23 integrity violation, 42 syntax */
+    LT_PG_RETRY, /* heals by waiting: SQLSTATE class 08 or 53, 57P01-03/05, 57014,
+                    40001, 40P01, or the connection is gone */
+    LT_PG_DATA,  /* the statement's data was refused: class 22 or 23 */
+    LT_PG_FATAL, /* anything else: a missing table (42P01), a wrong password
+                    (28P01), no such database (3D000), ... waiting will not help */
 } lt_pg_rc_t;
 
-/* Connect once; NULL with errstr on failure. application_name names the program. */
+/* Connect once. NULL on failure with errstr naming the server and *rc saying
+ * whether waiting may help (LT_PG_RETRY: no answer, server starting) or not
+ * (LT_PG_FATAL: the server refused us). application_name names the program. */
+PGconn *lt_pg_open(const char *conninfo, const char *application_name, lt_pg_rc_t *rc,
+                   char *errstr, size_t errstr_size);
+
+/* lt_pg_open without the classification (one-shot commands). */
 PGconn *lt_pg_connect(const char *conninfo, const char *application_name, char *errstr,
                       size_t errstr_size);
 
 /* Classify a result (NULL res means the connection failed). */
 lt_pg_rc_t lt_pg_classify(PGconn *conn, const PGresult *res);
+
+/* Classify an SQLSTATE code ("42P01") by the rule above. */
+lt_pg_rc_t lt_pg_classify_sqlstate(const char *state);
+
+/* "ok", "unavailable", "data refused", "error". */
+const char *lt_pg_rc_name(lt_pg_rc_t rc);
 
 /* Run sql (may hold several statements when nparams == 0); discard the result. */
 lt_pg_rc_t lt_pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
@@ -36,7 +51,19 @@ lt_pg_rc_t lt_pg_query(PGconn *conn, const char *sql, int nparams, const char *c
 lt_pg_rc_t lt_pg_query_u64(PGconn *conn, const char *sql, int nparams, const char *const *params,
                            uint64_t if_null, uint64_t *out, char *errstr, size_t errstr_size);
 
-/* Reconnect a broken connection; returns 0 when the connection is usable. */
-int lt_pg_ensure(PGconn *conn);
+/* Reconnect a broken connection: LT_PG_OK when usable, LT_PG_RETRY when the
+ * server is still away, LT_PG_FATAL (errstr) when it refuses us. */
+lt_pg_rc_t lt_pg_ensure(PGconn *conn, char *errstr, size_t errstr_size);
+
+/* Wait until the server accepts connections (probed every 250 ms), at most
+ * max_ms or until a stop is requested. Returns 1 when it answers. Waiting on
+ * the server rather than sleeping a backoff out resumes work within a
+ * fraction of a second of its return. */
+int lt_pg_wait_ready(const char *conninfo, int max_ms);
+
+/* The pause after LT_PG_RETRY: a short sleep growing from *backoff_ms up to
+ * 5 s (so a server that answers but keeps failing is not hammered), then
+ * lt_pg_wait_ready for at most 30 s. */
+void lt_pg_pause(const char *conninfo, int *backoff_ms);
 
 #endif

@@ -8,11 +8,18 @@
 #include <time.h>
 
 volatile sig_atomic_t lt_stop_requested;
+volatile sig_atomic_t lt_reload_requested;
 
 static void lt_on_stop_signal(int sig)
 {
     (void)sig;
     lt_stop_requested = 1;
+}
+
+static void lt_on_reload_signal(int sig)
+{
+    (void)sig;
+    lt_reload_requested = 1;
 }
 
 void lt_signals_install(void)
@@ -23,6 +30,8 @@ void lt_signals_install(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = lt_on_reload_signal;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 

@@ -9,7 +9,11 @@
 /* Set by SIGINT/SIGTERM; the handler does nothing else. */
 extern volatile sig_atomic_t lt_stop_requested;
 
-/* Install SIGINT/SIGTERM handlers that set lt_stop_requested; ignore SIGPIPE. */
+/* Set by SIGHUP: the daemon re-reads what it can of its configuration. */
+extern volatile sig_atomic_t lt_reload_requested;
+
+/* Install SIGINT/SIGTERM handlers that set lt_stop_requested, a SIGHUP
+ * handler that sets lt_reload_requested; ignore SIGPIPE. */
 void lt_signals_install(void);
 
 int64_t lt_now_us(void);      /* wall clock, Unix microseconds */

@@ -11,6 +11,7 @@
 #include "lt_event.h"
 #include "lt_fault.h"
 #include "lt_json_pb.h"
+#include "lt_log.h"
 #include "lt_sign.h"
 #include "lt_util.h"
 #include "lt_validate.h"
@@ -36,6 +37,8 @@ static void lt_apply_clear_communes(lt_apply_t *apply)
     for (size_t i = 0; i < apply->n_communes; i++) {
         free(apply->communes[i].key_id);
         free(apply->communes[i].public_key);
+        lt_ranges_free(&apply->communes[i].missing);
+        lt_ranges_free(&apply->communes[i].plan_missing);
     }
     free(apply->communes);
     apply->communes = NULL;
@@ -45,8 +48,8 @@ static void lt_apply_clear_communes(lt_apply_t *apply)
 void lt_apply_destroy(lt_apply_t *apply)
 {
     lt_apply_clear_communes(apply);
-    lt_buf_t *bufs[] = {&apply->events,  &apply->offsets,
-                        &apply->gaps,    &apply->quarantine, &apply->batches,
+    lt_buf_t *bufs[] = {&apply->events,  &apply->offsets, &apply->gaps,
+                        &apply->quarantine, &apply->batches, &apply->duplicates,
                         &apply->scratch, &apply->row};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_free(bufs[i]);
@@ -84,6 +87,51 @@ lt_pg_rc_t lt_apply_migrate(PGconn *pg, char *errstr, size_t errstr_size)
     return lt_pg_exec(pg, lt_province_schema_sql, 0, NULL, errstr, errstr_size);
 }
 
+/* The sequences each commune's open gaps still miss: the gap ranges less
+ * what the event log holds of them (a gap may be partly filled). */
+static const char lt_missing_sql[] =
+    "WITH g AS (SELECT g.commune_code, g.from_seq, g.to_seq FROM lt.seq_gap g"
+    "  JOIN lt.commune c USING (commune_code)"
+    "  WHERE g.resolved_at IS NULL AND c.province_code = $1),"
+    " p AS (SELECT g.commune_code, g.from_seq AS gf, g.to_seq AS gt, e.seq,"
+    "  lag(e.seq) OVER (PARTITION BY g.commune_code, g.from_seq ORDER BY e.seq) AS prev"
+    "  FROM g JOIN lt.event_log e ON e.commune_code = g.commune_code"
+    "  AND e.seq BETWEEN g.from_seq AND g.to_seq)"
+    " SELECT commune_code, coalesce(prev + 1, gf), seq - 1 FROM p"
+    "  WHERE seq > coalesce(prev + 1, gf)"
+    " UNION ALL SELECT commune_code, max(seq) + 1, gt FROM p"
+    "  GROUP BY commune_code, gf, gt HAVING max(seq) < gt"
+    " UNION ALL SELECT commune_code, from_seq, to_seq FROM g WHERE NOT EXISTS ("
+    "  SELECT 1 FROM lt.event_log e WHERE e.commune_code = g.commune_code"
+    "  AND e.seq BETWEEN g.from_seq AND g.to_seq)"
+    " ORDER BY 1, 2";
+
+static lt_commune_t *lt_apply_commune_by_code(lt_apply_t *apply, const char *code)
+{
+    for (size_t i = 0; i < apply->n_communes; i++)
+        if (strcmp(apply->communes[i].code, code) == 0)
+            return &apply->communes[i];
+    return NULL;
+}
+
+static lt_pg_rc_t lt_apply_load_gaps(lt_apply_t *apply, PGconn *pg, char *errstr,
+                                     size_t errstr_size)
+{
+    const char *params[] = {apply->province};
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg, lt_missing_sql, 1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    for (int row = 0; row < PQntuples(res); row++) {
+        lt_commune_t *c = lt_apply_commune_by_code(apply, PQgetvalue(res, row, 0));
+        if (c)
+            lt_ranges_append(&c->missing, strtoull(PQgetvalue(res, row, 1), NULL, 10),
+                             strtoull(PQgetvalue(res, row, 2), NULL, 10));
+    }
+    PQclear(res);
+    return LT_PG_OK;
+}
+
 lt_pg_rc_t lt_apply_load(lt_apply_t *apply, PGconn *pg, char *errstr, size_t errstr_size)
 {
     const char *params[] = {apply->province};
@@ -113,14 +161,15 @@ lt_pg_rc_t lt_apply_load(lt_apply_t *apply, PGconn *pg, char *errstr, size_t err
         }
     }
     PQclear(res);
+    rc = lt_apply_load_gaps(apply, pg, errstr, errstr_size);
     lt_apply_reset_plan(apply);
-    return LT_PG_OK;
+    return rc;
 }
 
 void lt_apply_reset_plan(lt_apply_t *apply)
 {
-    lt_buf_t *bufs[] = {&apply->events,     &apply->offsets,
-                        &apply->gaps,       &apply->quarantine, &apply->batches};
+    lt_buf_t *bufs[] = {&apply->events,     &apply->offsets,    &apply->gaps,
+                        &apply->quarantine, &apply->batches,    &apply->duplicates};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_reset(bufs[i]);
     lt_newest_reset(&apply->newest);
@@ -129,7 +178,7 @@ void lt_apply_reset_plan(lt_apply_t *apply)
     for (size_t i = 0; i < apply->n_communes; i++) {
         lt_commune_t *c = &apply->communes[i];
         c->in_plan = 0;
-        c->plan_events = c->plan_batches = c->plan_duplicates = 0;
+        c->plan_events = c->plan_batches = c->plan_duplicates = c->plan_fills = 0;
         c->plan_last_recorded_us = 0;
     }
 }
@@ -404,8 +453,50 @@ static int lt_apply_validate(const lt_apply_t *apply, const lt_commune_t *c,
     return 0;
 }
 
-/* Stage the events of a checked batch. All or nothing: if one event breaks a
- * rule the batch is quarantined whole. Returns 0, or -1 with rej set. */
+/* Is the event new to the province: above the last applied sequence, or
+ * inside an open gap? (A replay checks the event log at commit instead.) */
+static int lt_apply_wanted(const lt_apply_t *apply, const lt_commune_t *c, uint64_t seq)
+{
+    if (apply->replay)
+        return 1;
+    return seq > c->plan_last_seq || lt_ranges_contains(&c->plan_missing, seq);
+}
+
+static void lt_apply_note_duplicate(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *msg,
+                                    const Lienthong__V1__Batch *batch)
+{
+    c->plan_duplicates++;
+    lt_buf_printf(&apply->duplicates, "%s %s %" PRId64 " %" PRIu64 " %" PRIu64 "\n", c->code,
+                  msg->topic, msg->offset, batch->first_seq, batch->last_seq);
+}
+
+static void lt_apply_stage_event(lt_apply_t *apply, lt_commune_t *c,
+                                 const Lienthong__V1__Event *ev, const lt_validate_result_t *vr)
+{
+    if (!apply->replay && ev->seq <= c->plan_last_seq) {
+        lt_ranges_remove(&c->plan_missing, ev->seq); /* fills its gap, once */
+        c->plan_fills++;
+    }
+    lt_apply_stage_log(apply, c, ev);
+    lt_apply_stage_entity(apply, c, ev, vr);
+    c->plan_events++;
+    if (ev->recorded_at_us > c->plan_last_recorded_us)
+        c->plan_last_recorded_us = ev->recorded_at_us;
+}
+
+/* A jump past the last applied sequence opens a gap. */
+static void lt_apply_note_jump(lt_apply_t *apply, lt_commune_t *c,
+                               const Lienthong__V1__Batch *batch)
+{
+    if (apply->replay || batch->first_seq <= c->plan_last_seq + 1)
+        return;
+    lt_apply_note_gap(apply, c, c->plan_last_seq + 1, batch->first_seq - 1);
+    lt_ranges_append(&c->plan_missing, c->plan_last_seq + 1, batch->first_seq - 1);
+}
+
+/* Stage the events of a checked batch that the province does not hold yet.
+ * All or nothing: if one of them breaks a rule the batch is quarantined
+ * whole. Returns 0, or -1 with rej set. */
 static int lt_apply_events(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *msg,
                            const Lienthong__V1__SignedBatch *sb,
                            const Lienthong__V1__Batch *batch, lt_reject_t *rej)
@@ -414,15 +505,16 @@ static int lt_apply_events(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *m
         c->in_plan = 1;
         c->plan_last_seq = c->last_seq;
         memcpy(c->plan_last_hash, c->last_hash, LT_SHA256_LEN);
+        lt_ranges_copy(&c->plan_missing, &c->missing);
     }
-    /* A replayed batch is older than the progress: the event log, not the
-     * sequence, tells what was applied (the commit skips those). */
-    uint64_t floor_seq = apply->replay ? 0 : c->plan_last_seq;
-    if (batch->last_seq <= floor_seq) {
-        c->plan_duplicates++; /* resent after an agent restart: already applied */
+    size_t wanted = 0;
+    for (size_t i = 0; i < batch->n_events; i++)
+        wanted += lt_apply_wanted(apply, c, batch->events[i]->seq);
+    if (!wanted) {
+        lt_apply_note_duplicate(apply, c, msg, batch); /* resent or replayed: all held */
         return 0;
     }
-    /* Check every event first: a batch is staged whole or not at all. */
+    /* Check every wanted event first: a batch is staged whole or not at all. */
     if (apply->vr_cap < batch->n_events) {
         apply->vr_cap = batch->n_events;
         apply->vr = realloc(apply->vr, apply->vr_cap * sizeof(*apply->vr));
@@ -430,21 +522,13 @@ static int lt_apply_events(lt_apply_t *apply, lt_commune_t *c, const lt_msg_t *m
             abort();
     }
     for (size_t i = 0; i < batch->n_events; i++)
-        if (batch->events[i]->seq > floor_seq &&
+        if (lt_apply_wanted(apply, c, batch->events[i]->seq) &&
             lt_apply_validate(apply, c, batch, batch->events[i], i, &apply->vr[i], rej) != 0)
             return -1;
-    for (size_t i = 0; i < batch->n_events; i++) {
-        const Lienthong__V1__Event *ev = batch->events[i];
-        if (ev->seq <= floor_seq)
-            continue; /* the overlapping head of a resent batch */
-        lt_apply_stage_log(apply, c, ev);
-        lt_apply_stage_entity(apply, c, ev, &apply->vr[i]);
-        c->plan_events++;
-        if (ev->recorded_at_us > c->plan_last_recorded_us)
-            c->plan_last_recorded_us = ev->recorded_at_us;
-    }
-    if (!apply->replay && batch->first_seq > c->plan_last_seq + 1)
-        lt_apply_note_gap(apply, c, c->plan_last_seq + 1, batch->first_seq - 1);
+    lt_apply_note_jump(apply, c, batch);
+    for (size_t i = 0; i < batch->n_events; i++)
+        if (lt_apply_wanted(apply, c, batch->events[i]->seq))
+            lt_apply_stage_event(apply, c, batch->events[i], &apply->vr[i]);
     uint8_t hash[LT_SHA256_LEN];
     lt_sha256(sb->batch.data, sb->batch.len, hash);
     lt_apply_stage_batch_log(apply, msg, c, batch, sb, hash);
@@ -505,6 +589,16 @@ done:
         protobuf_c_message_free_unpacked(&batch->base, NULL);
     if (sb)
         protobuf_c_message_free_unpacked(&sb->base, NULL);
+}
+
+void lt_apply_plan_refused(lt_apply_t *apply, const lt_msg_t *msg, const char *code,
+                           const char *text)
+{
+    lt_reject_t rej;
+    lt_reject(&rej, code, "%s", text);
+    lt_commune_t *c = lt_apply_commune_by_topic(apply, msg->topic);
+    lt_apply_note_offset(apply, msg);
+    lt_apply_quarantine(apply, msg, c ? c->code : NULL, &rej);
 }
 
 void lt_apply_plan(lt_apply_t *apply, const lt_msg_t *msgs, size_t n)
@@ -612,24 +706,35 @@ static lt_pg_rc_t lt_apply_copy_log(lt_apply_t *apply, PGconn *pg, char *errstr,
     return rc;
 }
 
-/* Replay: mark the quarantine row, close the gaps now fully applied. */
+/* Close the gaps the event log now holds entirely. */
+static lt_pg_rc_t lt_apply_resolve_gaps(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    return lt_pg_exec(pg,
+                      "UPDATE lt.seq_gap g SET resolved_at = now()"
+                      " WHERE resolved_at IS NULL AND (SELECT count(*) FROM lt.event_log e"
+                      "  WHERE e.commune_code = g.commune_code"
+                      "  AND e.seq BETWEEN g.from_seq AND g.to_seq)"
+                      " = g.to_seq - g.from_seq + 1",
+                      0, NULL, errstr, errstr_size);
+}
+
+/* Replay: mark the quarantine row. */
 static lt_pg_rc_t lt_apply_replay_close(lt_apply_t *apply, PGconn *pg, char *errstr,
                                         size_t errstr_size)
 {
     char id[24];
     snprintf(id, sizeof(id), "%" PRId64, apply->replay_quarantine_id);
     const char *params[] = {id};
-    return lt_pg_exec(pg,
-                      "UPDATE lt.quarantine SET replayed_at = now() WHERE id = $1;",
-                      1, params, errstr, errstr_size) == LT_PG_OK
-               ? lt_pg_exec(pg,
-                            "UPDATE lt.seq_gap g SET resolved_at = now()"
-                            " WHERE resolved_at IS NULL AND (SELECT count(*) FROM lt.event_log e"
-                            "  WHERE e.commune_code = g.commune_code"
-                            "  AND e.seq BETWEEN g.from_seq AND g.to_seq)"
-                            " = g.to_seq - g.from_seq + 1",
-                            0, NULL, errstr, errstr_size)
-               : LT_PG_FATAL;
+    return lt_pg_exec(pg, "UPDATE lt.quarantine SET replayed_at = now() WHERE id = $1", 1,
+                      params, errstr, errstr_size);
+}
+
+static int lt_apply_plan_fills(const lt_apply_t *apply)
+{
+    for (size_t i = 0; i < apply->n_communes; i++)
+        if (apply->communes[i].in_plan && apply->communes[i].plan_fills)
+            return 1;
+    return 0;
 }
 
 static const char lt_offsets_sql[] =
@@ -693,6 +798,8 @@ static lt_pg_rc_t lt_apply_run(lt_apply_t *apply, PGconn *pg, char *errstr, size
     }
     if (rc == LT_PG_OK && apply->replay)
         rc = lt_apply_replay_close(apply, pg, errstr, errstr_size);
+    if (rc == LT_PG_OK && (apply->replay || lt_apply_plan_fills(apply)))
+        rc = lt_apply_resolve_gaps(pg, errstr, errstr_size);
     if (rc == LT_PG_OK && apply->plan_gaps)
         rc = lt_apply_copy(pg, "COPY lt.seq_gap (commune_code, from_seq, to_seq) FROM STDIN",
                            &apply->gaps, errstr, errstr_size);
@@ -726,6 +833,24 @@ static lt_pg_rc_t lt_apply_run(lt_apply_t *apply, PGconn *pg, char *errstr, size
     return rc;
 }
 
+/* A batch the province holds already: resent by an agent after a restart or
+ * a refused delivery, or replayed by someone else. Harmless, but never silent. */
+static void lt_apply_log_duplicates(const lt_apply_t *apply)
+{
+    const char *line = apply->duplicates.data, *end = line + apply->duplicates.len;
+    while (line && line < end) {
+        char code[8], topic[128];
+        int64_t offset;
+        uint64_t first, last;
+        if (sscanf(line, "%7s %127s %" SCNd64 " %" SCNu64 " %" SCNu64, code, topic, &offset,
+                   &first, &last) == 5)
+            lt_info("batch already applied, skipped", "commune=%s topic=%s offset=%" PRId64
+                    " first_seq=%" PRIu64 " last_seq=%" PRIu64, code, topic, offset, first, last);
+        line = memchr(line, '\n', (size_t)(end - line));
+        line = line ? line + 1 : NULL;
+    }
+}
+
 static void lt_apply_promote(lt_apply_t *apply)
 {
     apply->stats.rounds++;
@@ -739,9 +864,15 @@ static void lt_apply_promote(lt_apply_t *apply)
             continue;
         c->last_seq = c->plan_last_seq;
         memcpy(c->last_hash, c->plan_last_hash, LT_SHA256_LEN);
+        lt_ranges_copy(&c->missing, &c->plan_missing);
         apply->stats.batches_applied += c->plan_batches;
         apply->stats.duplicates_skipped += c->plan_duplicates;
+        apply->stats.gap_fills += c->plan_fills;
+        if (c->plan_fills)
+            lt_info("gap filled", "commune=%s events=%" PRIu64 " still_missing=%" PRIu64,
+                    c->code, c->plan_fills, lt_ranges_count(&c->missing));
     }
+    lt_apply_log_duplicates(apply);
 }
 
 lt_pg_rc_t lt_apply_commit(lt_apply_t *apply, PGconn *pg, char *errstr, size_t errstr_size)

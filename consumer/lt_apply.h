@@ -18,6 +18,7 @@
 #include "lt_codec.h"
 #include "lt_pg.h"
 #include "lt_newest.h"
+#include "lt_ranges.h"
 #include "lt_units.h"
 #include "lt_validate.h"
 
@@ -40,10 +41,13 @@ typedef struct lt_commune {
     char *public_key; /* PEM */
     uint64_t last_seq;
     uint8_t last_hash[LT_SHA256_LEN];
+    lt_ranges_t missing; /* sequences below last_seq never received (open gaps) */
     /* Planned in the current round, applied to the fields above on commit. */
     uint64_t plan_last_seq;
     uint8_t plan_last_hash[LT_SHA256_LEN];
+    lt_ranges_t plan_missing;
     uint64_t plan_events, plan_batches, plan_duplicates;
+    uint64_t plan_fills; /* events of this round that fill a gap */
     int64_t plan_last_recorded_us;
     int in_plan;
 } lt_commune_t;
@@ -54,6 +58,7 @@ typedef struct lt_apply_stats {
     uint64_t batches_applied;
     uint64_t duplicates_skipped;
     uint64_t gaps;
+    uint64_t gap_fills; /* events applied into an open gap */
     uint64_t quarantined;
     uint64_t rounds;
 } lt_apply_stats_t;
@@ -72,6 +77,7 @@ typedef struct lt_apply {
     lt_buf_t gaps;     /* COPY rows for lt.seq_gap */
     lt_buf_t quarantine; /* COPY rows for lt.quarantine */
     lt_buf_t batches;  /* COPY rows for lt.batch_log */
+    lt_buf_t duplicates; /* "commune topic offset first_seq last_seq" per skipped batch */
     lt_buf_t scratch, row;
     lt_validate_result_t *vr; /* per event of the batch being staged */
     size_t vr_cap;
@@ -98,8 +104,15 @@ lt_commune_t *lt_apply_add_commune(lt_apply_t *apply, const char *code, const ch
                                    const char *public_key, uint64_t last_seq);
 lt_commune_t *lt_apply_commune_by_topic(lt_apply_t *apply, const char *topic);
 
-/* Plan a round. Never fails: what cannot be applied is planned for quarantine. */
+/* Plan a round. Never fails: what cannot be applied is planned for quarantine.
+ * An event is applied when its sequence is above the commune's last applied
+ * one, or inside one of its open gaps; anything else is a duplicate. */
 void lt_apply_plan(lt_apply_t *apply, const lt_msg_t *msgs, size_t n);
+
+/* Plan one message for quarantine as it is (e.g. PostgreSQL refused its
+ * data): reason code and text as given; its offset advances. */
+void lt_apply_plan_refused(lt_apply_t *apply, const lt_msg_t *msg, const char *code,
+                           const char *text);
 
 /* Run the plan in one transaction; on success the progress becomes current.
  * On failure the plan is discarded (plan again after lt_apply_load). */

@@ -34,8 +34,13 @@ const lt_conf_opt_t lt_sink_conf_table[] = {
         "how long one round collects messages"),
     OPT("sink", "round_max_bytes", LT_CONF_INT, "33554432", round_max_bytes, 1024, 1073741824,
         "message bytes per round at most (bounds the sink's memory)"),
-    OPT("sink", "max_message_bytes", LT_CONF_INT, "8388608", max_message_bytes, 1024, 100000000,
-        "larger messages are quarantined without being decoded"),
+    OPT("sink", "max_message_bytes", LT_CONF_INT, "4194304", max_message_bytes, 65536, 100000000,
+        "the largest Kafka message of a commune: provision sets each events topic's"
+        " max.message.bytes to it, agents cut their batches below it, larger messages are"
+        " quarantined without being decoded"),
+    OPT("sink", "instance_id", LT_CONF_STR, NULL, instance_id, 0, 0,
+        "static consumer-group member id (group.instance.id), unique per sink; unset ="
+        " dynamic membership"),
     OPT("sink", "allow_integrity_only", LT_CONF_BOOL, "true", allow_integrity_only, 0, 1,
         "accept \"sha256:\" batches from communes with no registered key"),
     OPT("sink", "stats_interval_s", LT_CONF_INT, "30", stats_interval_s, 0, 86400,
@@ -54,27 +59,69 @@ typedef struct lt_sink {
     rd_kafka_message_t **held; /* the round being collected */
     size_t n_held;
     lt_msg_t *msgs;
+    int fatal; /* a permanent error was logged: the loop ends, the process exits 1 */
 } lt_sink_t;
 
-static void lt_sink_pg_wait(lt_sink_t *sink, const char *during, const char *errstr,
-                            int *backoff)
+/* What an operator can do about a permanent database error. */
+static const char *lt_sink_pg_hint(const char *errstr)
 {
-    lt_warn("province database unavailable, retrying", "during=%s error=\"%s\"", during, errstr);
-    lt_sleep_ms(lt_backoff_next(backoff, 30000));
-    lt_pg_ensure(sink->pg);
+    if (strstr(errstr, "42P01") || strstr(errstr, "42703") || strstr(errstr, "3F000"))
+        return "the province schema is missing or older than this sink: run lienthong-sink migrate";
+    if (strstr(errstr, "28P01") || strstr(errstr, "28000"))
+        return "check the user and password in sink.postgres";
+    if (strstr(errstr, "3D000"))
+        return "the database named in sink.postgres does not exist";
+    if (strstr(errstr, "42501"))
+        return "the sink's database user lacks a privilege on the lt schema";
+    return "fix the cause and start the sink again; nothing was applied from the failed round";
 }
 
-/* Reload communes and their progress, retrying until it works or a stop. */
+/* A failed statement or connection: wait for the server and reconnect when
+ * that can help (returns 0 to try again); otherwise log, mark the sink fatal
+ * and return -1. Also -1 on a stop request. */
+static int lt_sink_pg_trouble(lt_sink_t *sink, lt_pg_rc_t rc, const char *during,
+                              const char *errstr, int *backoff)
+{
+    if (rc != LT_PG_RETRY) {
+        lt_error("province database refused the sink: stopping", "during=%s error=\"%s\" hint=\"%s\"",
+                 during, errstr, lt_sink_pg_hint(errstr));
+        sink->fatal = 1;
+        return -1;
+    }
+    if (*backoff == 200)
+        lt_warn("province database unavailable, waiting for it", "during=%s error=\"%s\"", during,
+                errstr);
+    lt_pg_pause(sink->sc->postgres, backoff);
+    if (lt_stop_requested)
+        return -1;
+    char again[1024];
+    rc = lt_pg_ensure(sink->pg, again, sizeof(again));
+    if (rc == LT_PG_FATAL) {
+        lt_error("province database refuses the sink: stopping", "error=\"%s\" hint=\"%s\"", again,
+                 lt_sink_pg_hint(again));
+        sink->fatal = 1;
+        return -1;
+    }
+    if (rc == LT_PG_OK)
+        lt_info("province database back", "during=%s", during);
+    return 0;
+}
+
+/* Reload communes, their progress and open gaps, and listen for communes
+ * provisioned from now on; waits while the database is away. */
 static int lt_sink_reload(lt_sink_t *sink)
 {
     char errstr[1024];
     int backoff = 200;
-    while (!lt_stop_requested) {
-        if (lt_apply_load(&sink->apply, sink->pg, errstr, sizeof(errstr)) == LT_PG_OK)
+    for (;;) {
+        lt_pg_rc_t rc = lt_pg_exec(sink->pg, "LISTEN lt_commune", 0, NULL, errstr, sizeof(errstr));
+        if (rc == LT_PG_OK)
+            rc = lt_apply_load(&sink->apply, sink->pg, errstr, sizeof(errstr));
+        if (rc == LT_PG_OK)
             return 0;
-        lt_sink_pg_wait(sink, "load communes", errstr, &backoff);
+        if (lt_sink_pg_trouble(sink, rc, "load communes", errstr, &backoff) != 0)
+            return -1;
     }
-    return -1;
 }
 
 /* Set each partition's start from lt.kafka_offset; unknown ones start at the beginning. */
@@ -83,12 +130,11 @@ static int lt_sink_seek_from_pg(lt_sink_t *sink, rd_kafka_topic_partition_list_t
     char errstr[1024];
     int backoff = 200;
     PGresult *res = NULL;
-    while (lt_pg_query(sink->pg, "SELECT topic, partition, next_offset FROM lt.kafka_offset", 0,
-                       NULL, &res, errstr, sizeof(errstr)) != LT_PG_OK) {
-        if (lt_stop_requested)
+    lt_pg_rc_t rc;
+    while ((rc = lt_pg_query(sink->pg, "SELECT topic, partition, next_offset FROM lt.kafka_offset",
+                             0, NULL, &res, errstr, sizeof(errstr))) != LT_PG_OK)
+        if (lt_sink_pg_trouble(sink, rc, "read offsets", errstr, &backoff) != 0)
             return -1;
-        lt_sink_pg_wait(sink, "read offsets", errstr, &backoff);
-    }
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         p->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -116,8 +162,10 @@ static void lt_sink_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     lt_sink_t *sink = opaque;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         /* PostgreSQL, not Kafka, says where each partition resumes. */
-        lt_sink_reload(sink);
-        lt_sink_seek_from_pg(sink, parts);
+        if (lt_sink_reload(sink) != 0 || lt_sink_seek_from_pg(sink, parts) != 0) {
+            rd_kafka_assign(rk, NULL); /* stopping: read nothing */
+            return;
+        }
         rd_kafka_assign(rk, parts);
     } else {
         /* Messages held for this round are re-read by the next owner from the
@@ -134,7 +182,7 @@ static int lt_sink_kafka_new(lt_sink_t *sink, const lt_conf_t *conf, char *errst
     rd_kafka_conf_t *kc = lt_kafka_conf_new(&conf->kafka, errstr, errstr_size);
     if (!kc)
         return -1;
-    char group[64];
+    char group[64], fetch_max[32];
     snprintf(group, sizeof(group), "lienthong-sink-%s", sink->sc->province);
     /* Offsets are stored by the sink in PostgreSQL and only copied to Kafka. */
     const char *must[][2] = {{"enable.auto.commit", "false"},
@@ -143,21 +191,25 @@ static int lt_sink_kafka_new(lt_sink_t *sink, const lt_conf_t *conf, char *errst
     for (size_t i = 0; i < sizeof(must) / sizeof(*must); i++)
         if (lt_kafka_conf_set(kc, must[i][0], must[i][1], errstr, errstr_size))
             goto fail;
-    /* Static membership: a sink restarted on the same host takes its
-     * partitions back at once instead of waiting for the dead member's
-     * session to time out. */
-    char host[64] = "host", instance[128];
-    gethostname(host, sizeof(host) - 1);
-    snprintf(instance, sizeof(instance), "lienthong-sink-%s-%s", sink->sc->province, host);
+    /* A fetch must hold at least one message of the largest size a topic takes. */
+    long fetch = sink->sc->max_message_bytes + 65536 > 10485760 ? sink->sc->max_message_bytes + 65536
+                                                               : 10485760;
+    snprintf(fetch_max, sizeof(fetch_max), "%ld", fetch);
+    /* Dynamic membership by default: a sink that stops leaves the group, so
+     * the next one (or the same, restarted) gets a fresh assignment that
+     * covers every commune topic, new ones included. A static member id
+     * (sink.instance_id) resumes at once after a crash, but a member coming
+     * back with it gets its old assignment, without communes provisioned
+     * meanwhile, until the next rebalance. */
     const char *const defaults[][2] = {{"auto.offset.reset", "earliest"},
                                        {"topic.metadata.refresh.interval.ms", "10000"},
-                                       {"fetch.message.max.bytes", "10485760"},
+                                       {"fetch.message.max.bytes", fetch_max},
                                        /* prefetch at most 32 MB: a round holds the rest */
                                        {"queued.max.messages.kbytes", "32768"},
-                                       {"group.instance.id", instance},
-                                       {"session.timeout.ms", "15000"}};
+                                       {"session.timeout.ms", "10000"},
+                                       {"group.instance.id", sink->sc->instance_id}};
     for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
-        if (!lt_conf_kafka_get(conf, defaults[i][0]) &&
+        if (defaults[i][1] && !lt_conf_kafka_get(conf, defaults[i][0]) &&
             lt_kafka_conf_set(kc, defaults[i][0], defaults[i][1], errstr, errstr_size))
             goto fail;
     rd_kafka_conf_set_rebalance_cb(kc, lt_sink_rebalance_cb);
@@ -190,6 +242,37 @@ static int lt_sink_subscribe(lt_sink_t *sink, char *errstr, size_t errstr_size)
     return 0;
 }
 
+/* Kafka errors that no waiting heals end the sink (the supervisor restarts
+ * it): a fenced static member, a refused authorization, a fatal client. */
+static int lt_sink_kafka_fatal(lt_sink_t *sink, rd_kafka_resp_err_t err, const char *what)
+{
+    char reason[512];
+    if (rd_kafka_fatal_error(sink->rk, reason, sizeof(reason))) {
+        lt_error("Kafka consumer failed for good: stopping", "error=\"%s\"%s", reason,
+                 strstr(reason, "enced") ? " hint=\"another sink uses the same group.instance.id"
+                                           " (sink.instance_id): give each sink its own\""
+                                         : "");
+        return sink->fatal = 1;
+    }
+    if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+        err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+        err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) {
+        lt_error("Kafka refused the sink: stopping", "error=\"%s\"", what);
+        return sink->fatal = 1;
+    }
+    return 0;
+}
+
+static void lt_sink_consumer_error(lt_sink_t *sink, const rd_kafka_message_t *m)
+{
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        return;
+    if (lt_sink_kafka_fatal(sink, m->err, rd_kafka_message_errstr(m)))
+        return;
+    lt_warn("consumer error", "topic=%s error=\"%s\"", m->rkt ? rd_kafka_topic_name(m->rkt) : "-",
+            rd_kafka_message_errstr(m));
+}
+
 /* Collect up to round_max_messages within round_max_ms, or until the queue is
  * quiet. */
 static void lt_sink_collect(lt_sink_t *sink)
@@ -197,7 +280,7 @@ static void lt_sink_collect(lt_sink_t *sink)
     int64_t deadline = lt_monotonic_ms() + sink->sc->round_max_ms;
     size_t bytes = 0;
     while ((long)sink->n_held < sink->sc->round_max_messages &&
-           (long)bytes < sink->sc->round_max_bytes && !lt_stop_requested) {
+           (long)bytes < sink->sc->round_max_bytes && !lt_stop_requested && !sink->fatal) {
         int64_t left = deadline - lt_monotonic_ms();
         if (left <= 0)
             break;
@@ -210,9 +293,7 @@ static void lt_sink_collect(lt_sink_t *sink)
         if (!m)
             continue;
         if (m->err) {
-            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                lt_warn("consumer error", "topic=%s error=\"%s\"",
-                        m->rkt ? rd_kafka_topic_name(m->rkt) : "-", rd_kafka_message_errstr(m));
+            lt_sink_consumer_error(sink, m);
             rd_kafka_message_destroy(m);
             continue;
         }
@@ -262,32 +343,118 @@ static void lt_sink_commit_kafka(lt_sink_t *sink)
     rd_kafka_topic_partition_list_destroy(offs);
 }
 
-/* Apply the held round; PostgreSQL trouble is retried, never quarantined. */
+static void lt_sink_log_round(const lt_sink_t *sink, size_t messages, size_t events,
+                              size_t quarantined)
+{
+    lt_debug("round applied", "messages=%zu events=%zu quarantined=%zu", messages, events,
+             quarantined);
+    if (quarantined)
+        lt_warn("messages quarantined, see lt.quarantine (lienthong-reconcile quarantine list)",
+                "count=%zu", quarantined);
+    (void)sink;
+}
+
+/* Plan and commit msgs[0..n) as one transaction. */
+static lt_pg_rc_t lt_sink_commit_msgs(lt_sink_t *sink, const lt_msg_t *msgs, size_t n,
+                                      char *errstr, size_t errstr_size)
+{
+    lt_apply_plan(&sink->apply, msgs, n);
+    size_t rows = sink->apply.plan_rows, quarantined = sink->apply.plan_quarantined;
+    lt_pg_rc_t rc = lt_apply_commit(&sink->apply, sink->pg, errstr, errstr_size);
+    if (rc == LT_PG_OK) {
+        lt_fault_point("sink.after_commit");
+        lt_sink_log_round(sink, n, rows, quarantined);
+    }
+    return rc;
+}
+
+/* One message whose data PostgreSQL refuses goes to quarantine with the
+ * database's reason, so it never blocks the messages behind it. */
+static lt_pg_rc_t lt_sink_quarantine_refused(lt_sink_t *sink, const lt_msg_t *msg,
+                                             const char *reason, char *errstr,
+                                             size_t errstr_size)
+{
+    lt_error("province database refused a message's data: quarantined",
+             "topic=%s offset=%" PRId64 " error=\"%s\"", msg->topic, msg->offset, reason);
+    lt_apply_reset_plan(&sink->apply);
+    lt_apply_plan_refused(&sink->apply, msg, "refused_by_database", reason);
+    return lt_apply_commit(&sink->apply, sink->pg, errstr, errstr_size);
+}
+
+/* PostgreSQL refused the data of a round (class 22 or 23): apply its
+ * messages one at a time; the one it still refuses is quarantined. */
+static int lt_sink_isolate(lt_sink_t *sink)
+{
+    char errstr[1024];
+    lt_warn("province database refused a round's data: applying its messages one by one",
+            "messages=%zu", sink->n_held);
+    for (size_t i = 0; i < sink->n_held; i++) {
+        int backoff = 200;
+        for (;;) {
+            lt_pg_rc_t rc = lt_sink_commit_msgs(sink, &sink->msgs[i], 1, errstr, sizeof(errstr));
+            if (rc == LT_PG_DATA) {
+                char reason[1024];
+                lt_strlcpy(reason, errstr, sizeof(reason));
+                rc = lt_sink_quarantine_refused(sink, &sink->msgs[i], reason, errstr,
+                                                sizeof(errstr));
+            }
+            if (rc == LT_PG_OK)
+                break;
+            if (lt_sink_pg_trouble(sink, rc, "apply one message", errstr, &backoff) != 0 ||
+                lt_sink_reload(sink) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Apply the held round. Database outages are waited out, never quarantined;
+ * refused data is isolated to its message; anything else stops the sink. */
 static int lt_sink_apply_round(lt_sink_t *sink)
 {
     char errstr[1024];
-    int backoff = 200;
-    if (lt_sink_has_unknown_topic(sink))
-        lt_sink_reload(sink); /* a commune provisioned after start */
+    int backoff = 200, data_refusals = 0;
+    if (lt_sink_has_unknown_topic(sink) && lt_sink_reload(sink) != 0)
+        return -1; /* a commune provisioned after start */
     lt_sink_build_msgs(sink);
     for (;;) {
-        lt_apply_plan(&sink->apply, sink->msgs, sink->n_held);
-        size_t rows = sink->apply.plan_rows, quarantined = sink->apply.plan_quarantined;
-        lt_pg_rc_t rc = lt_apply_commit(&sink->apply, sink->pg, errstr, sizeof(errstr));
-        if (rc == LT_PG_OK) {
-            lt_fault_point("sink.after_commit");
-            lt_debug("round applied", "messages=%zu events=%zu quarantined=%zu", sink->n_held,
-                     rows, quarantined);
-            if (quarantined)
-                lt_warn("messages quarantined, see lt.quarantine", "count=%zu", quarantined);
+        lt_pg_rc_t rc = lt_sink_commit_msgs(sink, sink->msgs, sink->n_held, errstr,
+                                            sizeof(errstr));
+        if (rc == LT_PG_OK)
             return 0;
-        }
-        if (rc == LT_PG_FATAL)
-            lt_error("province database refused the round; retrying", "error=\"%s\"", errstr);
-        lt_sink_pg_wait(sink, "apply round", errstr, &backoff);
-        if (lt_stop_requested || lt_sink_reload(sink) != 0)
+        if (rc == LT_PG_DATA && data_refusals++ == 0) {
+            /* The known progress may be stale (a replay by another process):
+             * plan once more from the database before blaming a message. */
+            lt_warn("province database refused the round's data; reloading and trying again",
+                    "error=\"%s\"", errstr);
+        } else if (rc == LT_PG_DATA) {
+            return lt_sink_reload(sink) != 0 ? -1 : lt_sink_isolate(sink);
+        } else if (lt_sink_pg_trouble(sink, rc, "apply round", errstr, &backoff) != 0) {
             return -1; /* not applied: re-read from the stored offsets next start */
+        }
+        if (lt_sink_reload(sink) != 0)
+            return -1;
     }
+}
+
+/* `lienthong-sink provision` notifies lt_commune: pick up the new commune's
+ * key and progress, and ask Kafka for its topic now rather than at the next
+ * periodic metadata refresh. */
+static void lt_sink_check_new_communes(lt_sink_t *sink)
+{
+    int notified = 0;
+    PGnotify *note;
+    PQconsumeInput(sink->pg);
+    while ((note = PQnotifies(sink->pg)) != NULL) {
+        lt_info("commune provisioned", "commune=%s", note->extra);
+        notified = 1;
+        PQfreemem(note);
+    }
+    if (!notified || lt_sink_reload(sink) != 0)
+        return;
+    const struct rd_kafka_metadata *md;
+    if (rd_kafka_metadata(sink->rk, 1, NULL, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_metadata_destroy(md);
 }
 
 static void lt_sink_log_stats(const lt_sink_t *sink)
@@ -295,19 +462,38 @@ static void lt_sink_log_stats(const lt_sink_t *sink)
     const lt_apply_stats_t *s = &sink->apply.stats;
     lt_info("progress",
             "rounds=%" PRIu64 " messages=%" PRIu64 " batches=%" PRIu64 " events=%" PRIu64
-            " duplicates_skipped=%" PRIu64 " gaps=%" PRIu64 " quarantined=%" PRIu64,
+            " duplicates_skipped=%" PRIu64 " gaps=%" PRIu64 " gap_fills=%" PRIu64
+            " quarantined=%" PRIu64,
             s->rounds, s->messages, s->batches_applied, s->events_applied,
-            s->duplicates_skipped, s->gaps, s->quarantined);
+            s->duplicates_skipped, s->gaps, s->gap_fills, s->quarantined);
 }
 
-static void lt_sink_loop(lt_sink_t *sink)
+static void lt_sink_reload_conf(const lt_conf_t *conf)
+{
+    char errstr[1024];
+    lt_reload_requested = 0;
+    if (lt_conf_reload_log_level(conf, errstr, sizeof(errstr)) != 0)
+        lt_error("SIGHUP: configuration not reloaded, the running one stays", "error=\"%s\"",
+                 errstr);
+    else
+        lt_info("SIGHUP: log level reloaded; other options take effect at the next start",
+                "file=%s", conf->path ? conf->path : "-");
+}
+
+static void lt_sink_loop(lt_sink_t *sink, const lt_conf_t *conf)
 {
     int64_t next_stats = lt_monotonic_ms() + sink->sc->stats_interval_s * 1000;
-    while (!lt_stop_requested) {
+    while (!lt_stop_requested && !sink->fatal) {
+        if (lt_reload_requested)
+            lt_sink_reload_conf(conf);
         lt_sink_collect(sink);
-        if (sink->n_held && lt_sink_apply_round(sink) == 0)
+        if (sink->n_held && !sink->fatal && lt_sink_apply_round(sink) == 0)
             lt_sink_commit_kafka(sink);
         lt_sink_drop_held(sink);
+        if (!sink->fatal)
+            lt_sink_check_new_communes(sink);
+        if (!sink->fatal)
+            lt_sink_kafka_fatal(sink, RD_KAFKA_RESP_ERR_NO_ERROR, "");
         if (sink->sc->stats_interval_s && lt_monotonic_ms() >= next_stats) {
             lt_sink_log_stats(sink);
             next_stats = lt_monotonic_ms() + sink->sc->stats_interval_s * 1000;
@@ -315,17 +501,28 @@ static void lt_sink_loop(lt_sink_t *sink)
     }
 }
 
+static int lt_sink_connect(lt_sink_t *sink, char *errstr, size_t errstr_size)
+{
+    int backoff = 200, waiting = 0;
+    lt_pg_rc_t rc;
+    while (!(sink->pg = lt_pg_open(sink->sc->postgres, "lienthong-sink", &rc, errstr,
+                                   errstr_size))) {
+        if (rc != LT_PG_RETRY)
+            return -1;
+        if (!waiting++)
+            lt_warn("province database unavailable, waiting for it", "error=\"%s\"", errstr);
+        lt_pg_pause(sink->sc->postgres, &backoff);
+        if (lt_stop_requested)
+            return lt_err(errstr, errstr_size, "stopped before the database answered");
+    }
+    return 0;
+}
+
 static int lt_sink_open(lt_sink_t *sink, const lt_conf_t *conf, char *errstr,
                         size_t errstr_size)
 {
-    int backoff = 500;
-    while (!(sink->pg = lt_pg_connect(sink->sc->postgres, "lienthong-sink", errstr,
-                                      errstr_size))) {
-        if (lt_stop_requested)
-            return -1;
-        lt_warn("province database unavailable, retrying", "error=\"%s\"", errstr);
-        lt_sleep_ms(lt_backoff_next(&backoff, 30000));
-    }
+    if (lt_sink_connect(sink, errstr, errstr_size) != 0)
+        return -1;
     lt_apply_init(&sink->apply, sink->sc->province, (size_t)sink->sc->max_message_bytes,
                   sink->sc->allow_integrity_only);
     sink->units = lt_units_open(sink->sc->units_file, errstr, errstr_size);
@@ -333,7 +530,9 @@ static int lt_sink_open(lt_sink_t *sink, const lt_conf_t *conf, char *errstr,
         return -1;
     sink->apply.units = sink->units;
     if (lt_sink_reload(sink) != 0)
-        return lt_err(errstr, errstr_size, "stopped before the database answered");
+        return lt_err(errstr, errstr_size, "%s", sink->fatal ? "the province database refused"
+                                                              " the sink (see above)"
+                                                            : "stopped before the database answered");
     sink->held = calloc((size_t)sink->sc->round_max_messages, sizeof(*sink->held));
     sink->msgs = calloc((size_t)sink->sc->round_max_messages, sizeof(*sink->msgs));
     if (lt_sink_kafka_new(sink, conf, errstr, errstr_size) != 0)
@@ -349,11 +548,14 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
     memset(&sink, 0, sizeof(sink));
     sink.sc = sc;
     if (lt_sink_open(&sink, conf, errstr, sizeof(errstr)) != 0) {
-        lt_error("sink cannot start", "province=%s error=\"%s\"", sc->province, errstr);
+        lt_error("sink cannot start", "province=%s error=\"%s\" hint=\"%s\"", sc->province,
+                 errstr, lt_sink_pg_hint(errstr));
         rc = 1;
     } else {
-        lt_info("sink started", "province=%s communes=%zu", sc->province, sink.apply.n_communes);
-        lt_sink_loop(&sink);
+        lt_info("sink started", "province=%s communes=%zu instance_id=%s", sc->province,
+                sink.apply.n_communes, sc->instance_id ? sc->instance_id : "-");
+        lt_sink_loop(&sink, conf);
+        rc = sink.fatal ? 1 : 0;
         lt_info("stopping: closing the consumer", "province=%s", sc->province);
     }
     lt_sink_drop_held(&sink);

@@ -15,7 +15,8 @@ typedef struct lt_sink_conf {
     long round_max_messages;
     long round_max_ms;
     long round_max_bytes;
-    long max_message_bytes;
+    long max_message_bytes; /* the topics' max.message.bytes and the decode cap */
+    char *instance_id;      /* static group member id; NULL = dynamic membership */
     int allow_integrity_only;
     long stats_interval_s;
     long replication_factor; /* for provisioned topics; -1 = broker default */

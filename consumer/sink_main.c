@@ -95,8 +95,13 @@ static int sink_register(PGconn *pg, const lt_sink_conf_t *sc, const lt_unit_t *
                                " VALUES ($1, $2, $3, $4, $5, $6, $7)"
                                " ON CONFLICT (commune_code) DO UPDATE SET"
                                " key_id = coalesce(EXCLUDED.key_id, lt.commune.key_id),"
-                               " public_key = coalesce(EXCLUDED.public_key, lt.commune.public_key)",
+                               " public_key = coalesce(EXCLUDED.public_key, lt.commune.public_key);",
                                7, params, errstr, sizeof(errstr));
+    /* A running sink listens: it loads the commune and looks for its topic now. */
+    const char *notify[] = {unit->code};
+    if (rc == LT_PG_OK)
+        rc = lt_pg_exec(pg, "SELECT pg_notify('lt_commune', $1)", 1, notify, errstr,
+                        sizeof(errstr));
     if (rc != LT_PG_OK) {
         fprintf(stderr, "error: %s\n", errstr);
         return 1;
@@ -139,8 +144,12 @@ static int sink_cmd_provision(const lt_conf_t *conf, const lt_sink_conf_t *sc, i
     if (!rk)
         goto done;
     const char *topics[] = {events, control};
-    int trc = lt_kafka_create_topics(rk, topics, 2, (int)sc->replication_factor, 15000, errstr,
-                                     sizeof(errstr));
+    /* One size limit for the whole path: agents read it back from the topic. */
+    char max_bytes[24];
+    snprintf(max_bytes, sizeof(max_bytes), "%ld", sc->max_message_bytes);
+    const char *const configs[][2] = {{"max.message.bytes", max_bytes}};
+    int trc = lt_kafka_create_topics(rk, topics, 2, (int)sc->replication_factor, configs, 1,
+                                     15000, errstr, sizeof(errstr));
     rd_kafka_destroy(rk);
     if (trc != 0) {
         fprintf(stderr, "error: %s\n", errstr);
@@ -152,8 +161,8 @@ static int sink_cmd_provision(const lt_conf_t *conf, const lt_sink_conf_t *sc, i
         PQfinish(pg);
     }
     if (rc == 0)
-        printf("commune %s %s: topics %s, %s; signer %s\n", unit->code, unit->full_name, events,
-               control, pem ? key_id : "sha256: (integrity only)");
+        printf("commune %s %s: topics %s, %s (max.message.bytes %s); signer %s\n", unit->code,
+               unit->full_name, events, control, max_bytes, pem ? key_id : "sha256: (integrity only)");
 done:
     free(pem);
     lt_units_destroy(units);

@@ -8,6 +8,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "lt_acks.h"
 #include "lt_batcher.h"
 #include "lt_codec.h"
 #include "lt_fault.h"
@@ -53,15 +54,9 @@ const lt_conf_opt_t lt_agent_conf_table[] = {
     {NULL, NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
-/* A produced batch, carried as the message opaque to its delivery report. */
-typedef struct lt_inflight {
-    uint64_t first_seq, last_seq;
-    uint8_t hash[LT_SHA256_LEN];
-    struct lt_inflight *next;
-} lt_inflight_t;
-
 typedef struct lt_agent {
     const lt_agent_conf_t *ac;
+    const lt_conf_t *conf;
     rd_kafka_t *rk;
     PGconn *pg;
     lt_signer_t *signer;
@@ -75,37 +70,32 @@ typedef struct lt_agent {
     uint8_t acked_hash[LT_SHA256_LEN]; /* chain head of what Kafka acknowledged */
     int has_prev, has_acked;           /* false until the commune's first batch */
     lt_batcher_t batcher;     /* events read, not yet produced */
-    long inflight;
-    lt_inflight_t *acked_head, *acked_tail; /* delivered, not yet marked in PG */
-    int rewind;               /* a delivery failed: resend from the first unacked */
+    lt_acks_t *acks;          /* produced batches, in produce order */
+    int refused;              /* Kafka refused a batch: produce nothing until the rewind */
+    size_t topic_max_bytes;   /* the events topic's max.message.bytes */
+    size_t producer_max_bytes; /* the producer's message.max.bytes */
+    uint64_t size_refused_seq; /* first seq of the last batch refused as too large */
+    int size_refusals;         /* how often in a row */
     lt_agent_stats_t stats;
 } lt_agent_t;
 
 static void lt_agent_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
+    (void)rk;
     lt_agent_t *agent = opaque;
-    lt_inflight_t *inf = msg->_private;
-    agent->inflight--;
-    if (msg->err) {
-        agent->stats.delivery_errors++;
-        agent->rewind = 1;
-        lt_warn("batch delivery failed, will resend",
-                "topic=%s first_seq=%" PRIu64 " last_seq=%" PRIu64 " error=\"%s\"%s",
-                agent->topic, inf->first_seq, inf->last_seq, rd_kafka_err2str(msg->err),
-                msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
-                    ? " hint=\"the topic does not exist: the province registers the commune"
-                      " with lienthong-sink provision\""
-                    : "");
-        free(inf);
+    lt_acks_delivered(agent->acks, msg->_private, msg->err);
+    if (!msg->err)
         return;
-    }
-    /* Reports of one partition arrive in produce order (idempotent producer). */
-    inf->next = NULL;
-    if (agent->acked_tail)
-        agent->acked_tail->next = inf;
-    else
-        agent->acked_head = inf;
-    agent->acked_tail = inf;
+    agent->stats.delivery_errors++;
+    if (agent->refused++)
+        return; /* the first refusal says it; the rest follow from it */
+    lt_warn("Kafka refused a batch: nothing after it counts as sent",
+            "topic=%s bytes=%zu error=\"%s\"%s", agent->topic, msg->len,
+            rd_kafka_err2str(msg->err),
+            msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                ? " hint=\"the topic does not exist: the province registers the commune"
+                  " with lienthong-sink provision\""
+                : "");
 }
 
 rd_kafka_conf_t *lt_agent_kafka_conf(const lt_conf_t *conf, char *errstr, size_t errstr_size)
@@ -135,12 +125,33 @@ fail:
     return NULL;
 }
 
-static int lt_agent_kafka_new(lt_agent_t *agent, const lt_conf_t *conf, char *errstr,
-                              size_t errstr_size)
+/* The most event bytes one batch may hold: the topic's limit (as far as the
+ * producer allows), less the envelope and framing. */
+static size_t lt_agent_batch_budget(const lt_agent_t *agent)
 {
-    rd_kafka_conf_t *kc = lt_agent_kafka_conf(conf, errstr, errstr_size);
+    size_t limit = agent->topic_max_bytes < agent->producer_max_bytes ? agent->topic_max_bytes
+                                                                      : agent->producer_max_bytes;
+    return lt_batch_budget(limit);
+}
+
+static int lt_agent_kafka_new(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *kc = lt_agent_kafka_conf(agent->conf, errstr, errstr_size);
     if (!kc)
         return -1;
+    char value[32];
+    size_t value_size = sizeof(value);
+    if (rd_kafka_conf_get(kc, "message.max.bytes", value, &value_size) == RD_KAFKA_CONF_OK)
+        agent->producer_max_bytes = strtoul(value, NULL, 10);
+    /* librdkafka packs several of our messages into one record batch of up
+     * to batch.size bytes; the broker's limit applies to that record batch. */
+    size_t budget = lt_agent_batch_budget(agent);
+    snprintf(value, sizeof(value), "%zu", budget < 1000000 ? budget : 1000000);
+    if (!lt_conf_kafka_get(agent->conf, "batch.size") &&
+        lt_kafka_conf_set(kc, "batch.size", value, errstr, errstr_size)) {
+        rd_kafka_conf_destroy(kc);
+        return -1;
+    }
     rd_kafka_conf_set_dr_msg_cb(kc, lt_agent_dr_cb);
     rd_kafka_conf_set_opaque(kc, agent);
     char rkerr[512];
@@ -152,35 +163,81 @@ static int lt_agent_kafka_new(lt_agent_t *agent, const lt_conf_t *conf, char *er
     return 0; /* kc now belongs to rk */
 }
 
-/* Connect to PostgreSQL, retrying with backoff until it answers or a stop. */
-static PGconn *lt_agent_pg_connect(const lt_agent_conf_t *ac)
+/* Ask Kafka for the events topic's max.message.bytes. Returns 1 when it
+ * differs from what the agent used so far, 0 when unchanged or unknown. */
+static int lt_agent_learn_topic_limit(lt_agent_t *agent)
 {
-    int backoff = 500;
-    while (!lt_stop_requested) {
-        char errstr[512];
-        PGconn *pg = lt_pg_connect(ac->postgres, "lienthong-agent", errstr, sizeof(errstr));
-        if (pg)
-            return pg;
-        lt_warn("commune database unavailable, retrying", "commune=%s error=\"%s\"",
-                ac->commune, errstr);
-        lt_sleep_ms(lt_backoff_next(&backoff, 30000));
+    char value[32], errstr[512];
+    if (lt_kafka_topic_config_get(agent->rk, agent->topic, "max.message.bytes", value,
+                                  sizeof(value), 5000, errstr, sizeof(errstr)) != 0) {
+        lt_warn("cannot read the topic's message size limit; assuming the default",
+                "topic=%s max_message_bytes=%zu error=\"%s\"", agent->topic,
+                agent->topic_max_bytes, errstr);
+        return 0;
     }
+    size_t limit = strtoul(value, NULL, 10);
+    if (limit < 4096 || limit == agent->topic_max_bytes)
+        return 0;
+    lt_info("topic message size limit", "topic=%s max_message_bytes=%zu batch_budget=%zu",
+            agent->topic, limit, lt_batch_budget(limit));
+    agent->topic_max_bytes = limit;
+    return 1;
+}
+
+/* Batches are cut below the topic's limit; a producer made for another
+ * limit is replaced (only while nothing is in flight). */
+static int lt_agent_apply_topic_limit(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    size_t budget = lt_agent_batch_budget(agent);
+    agent->batcher.max_bytes =
+        (size_t)agent->ac->batch_max_bytes < budget ? (size_t)agent->ac->batch_max_bytes : budget;
+    rd_kafka_destroy(agent->rk);
+    agent->rk = NULL;
+    return lt_agent_kafka_new(agent, errstr, errstr_size);
+}
+
+/* Connect to PostgreSQL, waiting while it is away. NULL when it refuses the
+ * agent (wrong password, no such database: waiting cannot help) or on a stop. */
+static PGconn *lt_agent_pg_connect(const lt_agent_conf_t *ac, char *errstr, size_t errstr_size)
+{
+    int backoff = 200, waiting = 0;
+    while (!lt_stop_requested) {
+        lt_pg_rc_t rc;
+        PGconn *pg = lt_pg_open(ac->postgres, "lienthong-agent", &rc, errstr, errstr_size);
+        if (pg || rc != LT_PG_RETRY)
+            return pg;
+        if (!waiting++)
+            lt_warn("commune database unavailable, waiting for it", "commune=%s error=\"%s\"",
+                    ac->commune, errstr);
+        lt_pg_pause(ac->postgres, &backoff);
+    }
+    lt_err(errstr, errstr_size, "stopped before the commune database answered");
     return NULL;
 }
 
-/* PostgreSQL trouble: reconnect and wait. Returns -1 if the error is permanent. */
+/* PostgreSQL trouble: wait for the server and reconnect when that can help.
+ * Returns -1 when the error is permanent (logged). */
 static int lt_agent_pg_trouble(lt_agent_t *agent, lt_pg_rc_t rc, const char *what,
                                const char *errstr, int *backoff)
 {
-    if (rc == LT_PG_FATAL) {
+    if (rc != LT_PG_RETRY) {
         lt_error("commune database refused a statement", "commune=%s during=%s error=\"%s\"",
                  agent->ac->commune, what, errstr);
         return -1;
     }
-    lt_warn("commune database unavailable, retrying", "commune=%s during=%s error=\"%s\"",
-            agent->ac->commune, what, errstr);
-    lt_sleep_ms(lt_backoff_next(backoff, 30000));
-    lt_pg_ensure(agent->pg);
+    if (*backoff == 200)
+        lt_warn("commune database unavailable, waiting for it", "commune=%s during=%s error=\"%s\"",
+                agent->ac->commune, what, errstr);
+    lt_pg_pause(agent->ac->postgres, backoff);
+    char reconnect[512];
+    rc = lt_pg_ensure(agent->pg, reconnect, sizeof(reconnect));
+    if (rc == LT_PG_FATAL) {
+        lt_error("commune database refuses the agent", "commune=%s error=\"%s\"",
+                 agent->ac->commune, reconnect);
+        return -1;
+    }
+    if (rc == LT_PG_OK)
+        lt_info("commune database back", "commune=%s", agent->ac->commune);
     return 0;
 }
 
@@ -192,7 +249,8 @@ static lt_pg_rc_t lt_agent_fill(lt_agent_t *agent, char *errstr, size_t errstr_s
         return LT_PG_OK;
     if (agent->cursor >= agent->st.next_seq) {
         int claimed, rejected;
-        lt_pg_rc_t rc = lt_outbox_claim(agent->pg, ac->commune, &agent->vctx, &agent->st,
+        lt_claim_rules_t rules = {&agent->vctx, lt_agent_batch_budget(agent)};
+        lt_pg_rc_t rc = lt_outbox_claim(agent->pg, ac->commune, &rules, &agent->st,
                                         (int)ac->read_chunk, &claimed, &rejected, errstr,
                                         errstr_size);
         if (rc != LT_PG_OK)
@@ -200,7 +258,7 @@ static lt_pg_rc_t lt_agent_fill(lt_agent_t *agent, char *errstr, size_t errstr_s
         agent->stats.rows_claimed += (uint64_t)claimed;
         agent->stats.rows_rejected += (uint64_t)rejected;
         if (rejected)
-            lt_warn("outbox rows refused, see lt.outbox.reject_reason",
+            lt_warn("outbox rows refused, see lt.outbox.reject_reason (lienthong-agent status)",
                     "commune=%s rejected=%d", ac->commune, rejected);
         if (claimed)
             lt_debug("outbox rows numbered", "commune=%s claimed=%d next_seq=%" PRIu64,
@@ -246,12 +304,12 @@ uint8_t *lt_batch_seal(const Lienthong__V1__Batch *batch, lt_signer_t *signer, s
     return out;
 }
 
-static int lt_agent_produce(lt_agent_t *agent, uint8_t *value, size_t len,
-                            lt_inflight_t *inf)
+static int lt_agent_produce(lt_agent_t *agent, uint8_t *value, size_t len, lt_ack_t *ack,
+                            uint64_t first_seq, uint64_t last_seq)
 {
     char ce_id[64], ce_source[64];
-    snprintf(ce_id, sizeof(ce_id), "%s-%" PRIu64 "-%" PRIu64, agent->ac->commune,
-             inf->first_seq, inf->last_seq);
+    snprintf(ce_id, sizeof(ce_id), "%s-%" PRIu64 "-%" PRIu64, agent->ac->commune, first_seq,
+             last_seq);
     snprintf(ce_source, sizeof(ce_source), "lienthong/%s/%s", agent->ac->province,
              agent->ac->commune);
     for (;;) {
@@ -259,17 +317,17 @@ static int lt_agent_produce(lt_agent_t *agent, uint8_t *value, size_t len,
             agent->rk, RD_KAFKA_V_TOPIC(agent->topic),
             RD_KAFKA_V_KEY(agent->ac->commune, strlen(agent->ac->commune)),
             RD_KAFKA_V_VALUE(value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-            RD_KAFKA_V_OPAQUE(inf), RD_KAFKA_V_HEADER("ce_specversion", "1.0", -1),
+            RD_KAFKA_V_OPAQUE(ack), RD_KAFKA_V_HEADER("ce_specversion", "1.0", -1),
             RD_KAFKA_V_HEADER("ce_type", "vn.lienthong.batch.v1", -1),
             RD_KAFKA_V_HEADER("ce_source", ce_source, -1), RD_KAFKA_V_HEADER("ce_id", ce_id, -1),
             RD_KAFKA_V_HEADER("content-type", "application/x-protobuf", -1), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
             return 0;
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            lt_error("cannot produce batch", "topic=%s error=\"%s\"", agent->topic,
+            lt_error("cannot produce batch", "topic=%s first_seq=%" PRIu64 " last_seq=%" PRIu64
+                     " bytes=%zu error=\"%s\"", agent->topic, first_seq, last_seq, len,
                      rd_kafka_err2str(err));
             free(value);
-            free(inf);
             return -1;
         }
         rd_kafka_poll(agent->rk, 100); /* queue full: let deliveries drain it */
@@ -293,82 +351,153 @@ static int lt_agent_send_batch(lt_agent_t *agent)
     batch.created_at_us = lt_now_us();
     batch.n_events = n;
     batch.events = events;
-    lt_inflight_t *inf = calloc(1, sizeof(*inf));
-    inf->first_seq = batch.first_seq;
-    inf->last_seq = batch.last_seq;
     size_t len;
-    uint8_t *value = lt_batch_seal(&batch, agent->signer, &len, inf->hash);
+    uint8_t hash[LT_SHA256_LEN];
+    uint8_t *value = lt_batch_seal(&batch, agent->signer, &len, hash);
     if (!value) {
         lt_error("cannot sign batch", "commune=%s", agent->ac->commune);
-        free(inf);
         return -1;
     }
-    if (lt_agent_produce(agent, value, len, inf) != 0)
+    lt_ack_t *ack = lt_acks_produced(agent->acks, batch.first_seq, batch.last_seq, len, hash);
+    if (lt_agent_produce(agent, value, len, ack, batch.first_seq, batch.last_seq) != 0) {
+        lt_acks_unproduce(agent->acks, ack);
         return -1;
-    memcpy(agent->prev_hash, inf->hash, LT_SHA256_LEN);
+    }
+    memcpy(agent->prev_hash, hash, LT_SHA256_LEN);
     agent->has_prev = 1;
     lt_batcher_consume(&agent->batcher, n, lt_monotonic_ms());
-    agent->inflight++;
     agent->stats.batches_produced++;
     lt_fault_point("agent.after_produce");
     lt_debug("batch produced", "topic=%s first_seq=%" PRIu64 " last_seq=%" PRIu64 " bytes=%zu",
-             agent->topic, inf->first_seq, inf->last_seq, len);
+             agent->topic, batch.first_seq, batch.last_seq, len);
     return 0;
 }
 
-/* The acked batches from the head that continue each other's sequences. */
-static lt_inflight_t *lt_agent_acked_run(lt_agent_t *agent)
-{
-    lt_inflight_t *last = agent->acked_head;
-    while (last->next && last->next->first_seq == last->last_seq + 1)
-        last = last->next;
-    return last;
-}
-
 /* Record delivered batches in PostgreSQL, one statement per contiguous run
- * (a failed batch in between must stay unsent). */
+ * that continues acked_seq: a refused batch stops the run (lt_acks.h). */
 static lt_pg_rc_t lt_agent_mark_acked(lt_agent_t *agent, char *errstr, size_t errstr_size)
 {
-    while (agent->acked_head) {
-        lt_inflight_t *head = agent->acked_head, *last = lt_agent_acked_run(agent);
-        lt_pg_rc_t rc = lt_outbox_mark_sent(agent->pg, agent->ac->commune, head->first_seq,
-                                            last->last_seq, last->hash, errstr, errstr_size);
+    lt_ack_run_t run;
+    while (lt_acks_ready(agent->acks, &run)) {
+        lt_pg_rc_t rc = lt_outbox_mark_sent(agent->pg, agent->ac->commune, run.first_seq,
+                                            run.last_seq, run.last_hash, errstr, errstr_size);
         if (rc != LT_PG_OK)
-            return rc; /* kept in the list; tried again next round */
-        memcpy(agent->acked_hash, last->hash, LT_SHA256_LEN);
+            return rc; /* kept; tried again next round */
+        lt_acks_marked(agent->acks, &run);
+        memcpy(agent->acked_hash, run.last_hash, LT_SHA256_LEN);
         agent->has_acked = 1;
-        if (last->last_seq > agent->st.acked_seq)
-            agent->st.acked_seq = last->last_seq;
-        agent->acked_head = last->next;
-        if (!agent->acked_head)
-            agent->acked_tail = NULL;
-        for (lt_inflight_t *inf = head, *next; inf != agent->acked_head; inf = next) {
-            next = inf->next;
-            agent->stats.batches_acked++;
-            agent->stats.events_acked += inf->last_seq - inf->first_seq + 1;
-            free(inf);
-        }
+        agent->st.acked_seq = run.last_seq;
+        agent->stats.batches_acked += run.batches;
+        agent->stats.events_acked += run.last_seq - run.first_seq + 1;
     }
     return LT_PG_OK;
 }
 
-/* After a failed delivery: once nothing is in flight, resend from the first
- * unacknowledged sequence. The sink skips whatever arrives twice. */
-static lt_pg_rc_t lt_agent_rewind(lt_agent_t *agent, char *errstr, size_t errstr_size)
+/* Resend from the first unacknowledged sequence (acked_seq + 1): everything
+ * produced after it is forgotten; the sink skips what arrives twice. */
+static void lt_agent_rewind(lt_agent_t *agent)
 {
-    uint64_t first;
-    lt_pg_rc_t rc = lt_outbox_first_unsent(agent->pg, &agent->st, &first, errstr, errstr_size);
-    if (rc != LT_PG_OK)
-        return rc;
-    lt_info("resending unacknowledged events", "commune=%s from_seq=%" PRIu64, agent->ac->commune,
-            first);
+    lt_info("resending unacknowledged events", "commune=%s from_seq=%" PRIu64,
+            agent->ac->commune, agent->st.acked_seq + 1);
+    lt_acks_reset(agent->acks);
     lt_batcher_clear(&agent->batcher);
-    agent->cursor = first;
+    agent->cursor = agent->st.acked_seq + 1;
     memcpy(agent->prev_hash, agent->acked_hash, LT_SHA256_LEN);
     agent->has_prev = agent->has_acked;
-    agent->rewind = 0;
+    agent->refused = 0;
     agent->stats.rewinds++;
-    return LT_PG_OK;
+}
+
+/* Refusals that heal by themselves: the topic appears once the province
+ * provisions it, a partition gets its leader and replicas back. */
+static int lt_agent_refusal_heals(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int lt_agent_refusal_is_size(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+}
+
+/* A message too large for the topic: cut smaller batches, unless it held a
+ * single event, which no batch can carry. Returns 0 to resend, -1 to stop. */
+static int lt_agent_refused_size(lt_agent_t *agent, const lt_ack_failure_t *f)
+{
+    char errstr[512];
+    lt_agent_learn_topic_limit(agent);
+    /* librdkafka may have packed it with others into one record batch; on
+     * its own it may fit. Refused alone twice, it does not. */
+    agent->size_refusals = agent->size_refused_seq == f->first_seq ? agent->size_refusals + 1 : 1;
+    agent->size_refused_seq = f->first_seq;
+    int alone_fits = f->bytes + 4096 <= agent->topic_max_bytes && agent->size_refusals < 2;
+    if (f->first_seq == f->last_seq && !alone_fits) {
+        lt_error("an event is too large for the commune's topic: sending stops at its sequence",
+                 "commune=%s topic=%s seq=%" PRIu64 " message_bytes=%zu"
+                 " topic_max_message_bytes=%zu hint=\"the province raises the topic's limit"
+                 " (lienthong-sink provision sets it to sink.max_message_bytes); the events from"
+                 " this sequence on stay in the outbox and are sent when the agent starts again\"",
+                 agent->ac->commune, agent->topic, f->first_seq, f->bytes,
+                 agent->topic_max_bytes);
+        return -1;
+    }
+    /* Whatever the topic says, the next try cuts this batch at least in two. */
+    if (lt_agent_apply_topic_limit(agent, errstr, sizeof(errstr)) != 0) {
+        lt_error("cannot recreate the Kafka producer", "error=\"%s\"", errstr);
+        return -1;
+    }
+    if (f->first_seq != f->last_seq && agent->batcher.max_bytes > f->bytes / 2)
+        agent->batcher.max_bytes = f->bytes / 2;
+    lt_warn("batch too large for the topic: resending in smaller batches",
+            "topic=%s first_seq=%" PRIu64 " last_seq=%" PRIu64 " message_bytes=%zu"
+            " batch_max_bytes=%zu",
+            agent->topic, f->first_seq, f->last_seq, f->bytes, agent->batcher.max_bytes);
+    return 0;
+}
+
+/* Kafka refused the batch at the head; nothing is in flight any more.
+ * Returns 0 after a rewind, -1 when the refusal cannot heal. */
+static int lt_agent_recover(lt_agent_t *agent, const lt_ack_failure_t *f)
+{
+    rd_kafka_resp_err_t err = (rd_kafka_resp_err_t)f->err;
+    if (lt_agent_refusal_is_size(err)) {
+        if (lt_agent_refused_size(agent, f) != 0)
+            return -1;
+    } else if (err && !lt_agent_refusal_heals(err)) {
+        lt_error("Kafka refused a batch for good: sending stops at its sequence",
+                 "commune=%s topic=%s first_seq=%" PRIu64 " last_seq=%" PRIu64
+                 " error=\"%s\" hint=\"events from this sequence on stay in the outbox;"
+                 " fix the cause, then start the agent again\"",
+                 agent->ac->commune, agent->topic, f->first_seq, f->last_seq,
+                 rd_kafka_err2str(err));
+        return -1;
+    } else if (err) {
+        lt_sleep_ms(1000); /* heals, but not this instant */
+    }
+    lt_agent_rewind(agent);
+    return 0;
 }
 
 static void lt_agent_log_stats(const lt_agent_t *agent)
@@ -377,26 +506,30 @@ static void lt_agent_log_stats(const lt_agent_t *agent)
     lt_info("progress",
             "commune=%s claimed=%" PRIu64 " rejected=%" PRIu64 " batches=%" PRIu64
             " acked_batches=%" PRIu64 " acked_events=%" PRIu64 " acked_seq=%" PRIu64
-            " next_seq=%" PRIu64 " inflight=%ld delivery_errors=%" PRIu64,
+            " next_seq=%" PRIu64 " inflight=%zu delivery_errors=%" PRIu64,
             agent->ac->commune, s->rows_claimed, s->rows_rejected, s->batches_produced,
             s->batches_acked, s->events_acked, agent->st.acked_seq, agent->st.next_seq,
-            agent->inflight, s->delivery_errors);
+            lt_acks_inflight(agent->acks), s->delivery_errors);
 }
 
+/* One pass of the loop. Returns 1 if it did work, 0 if idle, -1 on fatal error. */
 /* One pass of the loop. Returns 1 if it did work, 0 if idle, -1 on fatal error. */
 static int lt_agent_step(lt_agent_t *agent, int *backoff)
 {
     char errstr[1024];
+    lt_ack_failure_t failure;
+    long max_inflight = agent->ac->max_inflight_batches;
     lt_pg_rc_t rc = lt_agent_mark_acked(agent, errstr, sizeof(errstr));
-    if (rc == LT_PG_OK && agent->rewind && agent->inflight == 0)
-        rc = lt_agent_rewind(agent, errstr, sizeof(errstr));
-    if (rc == LT_PG_OK && !agent->rewind && agent->inflight < agent->ac->max_inflight_batches)
+    if (rc == LT_PG_OK && lt_acks_inflight(agent->acks) == 0 &&
+        lt_acks_failed(agent->acks, &failure) && lt_agent_recover(agent, &failure) != 0)
+        return -1;
+    if (rc == LT_PG_OK && !agent->refused && (long)lt_acks_inflight(agent->acks) < max_inflight)
         rc = lt_agent_fill(agent, errstr, sizeof(errstr));
     if (rc != LT_PG_OK)
         return lt_agent_pg_trouble(agent, rc, "outbox", errstr, backoff) ? -1 : 0;
     *backoff = 200;
     int worked = 0;
-    while (!agent->rewind && agent->inflight < agent->ac->max_inflight_batches &&
+    while (!agent->refused && (long)lt_acks_inflight(agent->acks) < max_inflight &&
            lt_batcher_ready(&agent->batcher, lt_monotonic_ms())) {
         if (lt_agent_send_batch(agent) != 0)
             return -1;
@@ -405,11 +538,28 @@ static int lt_agent_step(lt_agent_t *agent, int *backoff)
     return worked;
 }
 
+/* SIGHUP: the log level is read again from the configuration file (a bad
+ * file keeps the running configuration); everything else needs a restart. */
+static void lt_agent_reload(lt_agent_t *agent)
+{
+    char errstr[1024];
+    lt_reload_requested = 0;
+    if (lt_conf_reload_log_level(agent->conf, errstr, sizeof(errstr)) != 0)
+        lt_error("SIGHUP: configuration not reloaded, the running one stays", "error=\"%s\"",
+                 errstr);
+    else
+        lt_info("SIGHUP: log level reloaded; other options take effect at the next start",
+                "commune=%s file=%s", agent->ac->commune,
+                agent->conf->path ? agent->conf->path : "-");
+}
+
 static int lt_agent_loop(lt_agent_t *agent)
 {
     int backoff = 200, rc = 0;
     int64_t next_stats = lt_monotonic_ms() + agent->ac->stats_interval_s * 1000;
     while (!lt_stop_requested) {
+        if (lt_reload_requested)
+            lt_agent_reload(agent);
         int worked = lt_agent_step(agent, &backoff);
         if (worked < 0) {
             rc = 1;
@@ -428,51 +578,79 @@ static int lt_agent_loop(lt_agent_t *agent)
     return rc;
 }
 
-/* SIGTERM: deliver what was produced, record it, leave the rest in the outbox. */
+/* Stop (SIGTERM, or a fatal error): deliver what was produced, record what
+ * Kafka acknowledged, leave the rest in the outbox for the next start. */
 static void lt_agent_shutdown(lt_agent_t *agent)
 {
     char errstr[1024];
-    lt_info("stopping: flushing produced batches", "commune=%s inflight=%ld",
-            agent->ac->commune, agent->inflight);
+    lt_info("stopping: flushing produced batches", "commune=%s inflight=%zu",
+            agent->ac->commune, lt_acks_inflight(agent->acks));
     rd_kafka_resp_err_t err = rd_kafka_flush(agent->rk, 30000);
     if (err)
         lt_warn("flush incomplete; unacknowledged events are resent at next start",
-                "commune=%s inflight=%ld", agent->ac->commune, agent->inflight);
-    for (int tries = 0; tries < 5 && agent->acked_head; tries++)
+                "commune=%s inflight=%zu", agent->ac->commune, lt_acks_inflight(agent->acks));
+    lt_ack_run_t run;
+    for (int tries = 0; tries < 5 && lt_acks_ready(agent->acks, &run); tries++)
         if (lt_agent_mark_acked(agent, errstr, sizeof(errstr)) != LT_PG_OK)
             lt_sleep_ms(200);
     lt_agent_log_stats(agent);
 }
 
-static int lt_agent_open(lt_agent_t *agent, const lt_conf_t *conf, char *errstr,
-                         size_t errstr_size)
+/* Where sending resumes: the first unacknowledged sequence. Everything up
+ * to acked_seq is in Kafka, so that is acked_seq + 1; a database written by
+ * an older agent may say otherwise, and the outbox rows are the truth. */
+static lt_pg_rc_t lt_agent_find_resume(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    lt_pg_rc_t rc = lt_outbox_first_unsent(agent->pg, &agent->st, &agent->cursor, errstr,
+                                           errstr_size);
+    if (rc == LT_PG_OK && agent->cursor <= agent->st.acked_seq) {
+        lt_warn("unsent events at or below acked_seq: resending from the first of them",
+                "commune=%s acked_seq=%" PRIu64 " first_unsent=%" PRIu64, agent->ac->commune,
+                agent->st.acked_seq, agent->cursor);
+        agent->st.acked_seq = agent->cursor - 1;
+    }
+    return rc;
+}
+
+static int lt_agent_open_outbox(lt_agent_t *agent, char *errstr, size_t errstr_size)
 {
     const lt_agent_conf_t *ac = agent->ac;
-    agent->pg = lt_agent_pg_connect(ac);
+    agent->pg = lt_agent_pg_connect(ac, errstr, errstr_size);
     if (!agent->pg)
-        return lt_err(errstr, errstr_size, "stopped before the database answered");
+        return -1;
     lt_pg_rc_t rc;
-    int backoff = 500;
+    int backoff = 200;
     while ((rc = lt_outbox_load_state(agent->pg, ac->commune, &agent->st, errstr,
                                       errstr_size)) == LT_PG_RETRY && !lt_stop_requested)
-        lt_agent_pg_trouble(agent, rc, "load state", errstr, &backoff);
+        if (lt_agent_pg_trouble(agent, rc, "load state", errstr, &backoff) != 0)
+            return -1;
     if (rc != LT_PG_OK)
         return -1;
     if (agent->st.has_last_batch_hash)
         memcpy(agent->acked_hash, agent->st.last_batch_hash, LT_SHA256_LEN);
     memcpy(agent->prev_hash, agent->acked_hash, LT_SHA256_LEN);
     agent->has_prev = agent->has_acked = agent->st.has_last_batch_hash;
-    while ((rc = lt_outbox_first_unsent(agent->pg, &agent->st, &agent->cursor, errstr,
-                                        errstr_size)) == LT_PG_RETRY && !lt_stop_requested)
-        lt_agent_pg_trouble(agent, rc, "find unsent", errstr, &backoff);
+    while ((rc = lt_agent_find_resume(agent, errstr, errstr_size)) == LT_PG_RETRY &&
+           !lt_stop_requested)
+        if (lt_agent_pg_trouble(agent, rc, "find unsent", errstr, &backoff) != 0)
+            return -1;
     if (rc != LT_PG_OK)
+        return -1;
+    agent->acks = lt_acks_new(agent->st.acked_seq);
+    /* A backlog may have piled up while the agent was away: fresh statistics
+     * keep the claim query on its index. */
+    lt_pg_exec(agent->pg, "ANALYZE lt.outbox", 0, NULL, NULL, 0);
+    return 0;
+}
+
+static int lt_agent_open(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    const lt_agent_conf_t *ac = agent->ac;
+    if (lt_agent_open_outbox(agent, errstr, errstr_size) != 0)
         return -1;
     agent->signer = lt_signer_new(ac->signing_key, errstr, errstr_size);
     if (!agent->signer)
         return -1;
-    /* A backlog may have piled up while the agent was away: fresh statistics
-     * keep the claim query on its index. */
-    lt_pg_exec(agent->pg, "ANALYZE lt.outbox", 0, NULL, NULL, 0);
     agent->units = lt_units_open(ac->units_file, errstr, errstr_size);
     if (!agent->units)
         return -1;
@@ -480,7 +658,14 @@ static int lt_agent_open(lt_agent_t *agent, const lt_conf_t *conf, char *errstr,
                                       ac->code_list_version};
     lt_kafka_topic_name(agent->topic, sizeof(agent->topic), ac->province, ac->commune,
                         "events");
-    return lt_agent_kafka_new(agent, conf, errstr, errstr_size);
+    agent->topic_max_bytes = LT_MAX_MESSAGE_BYTES_DEFAULT;
+    if (lt_agent_kafka_new(agent, errstr, errstr_size) != 0)
+        return -1;
+    /* Without Kafka at start the default stands; the topic's own limit is
+     * asked for again if Kafka refuses a batch as too large. */
+    if (lt_agent_learn_topic_limit(agent) || agent->batcher.max_bytes > lt_agent_batch_budget(agent))
+        return lt_agent_apply_topic_limit(agent, errstr, errstr_size);
+    return 0;
 }
 
 int lt_agent_run(const lt_conf_t *conf, const lt_agent_conf_t *ac)
@@ -490,27 +675,26 @@ int lt_agent_run(const lt_conf_t *conf, const lt_agent_conf_t *ac)
     int rc = 1;
     memset(&agent, 0, sizeof(agent));
     agent.ac = ac;
+    agent.conf = conf;
     lt_batcher_init(&agent.batcher, (size_t)ac->batch_max_events, (size_t)ac->batch_max_bytes,
                     ac->linger_ms);
     lt_strlcpy(agent.agent_id, ac->agent_id ? ac->agent_id : "agent", sizeof(agent.agent_id));
-    if (lt_agent_open(&agent, conf, errstr, sizeof(errstr)) != 0) {
+    if (lt_agent_open(&agent, errstr, sizeof(errstr)) != 0) {
         lt_error("agent cannot start", "commune=%s error=\"%s\"", ac->commune, errstr);
         goto done;
     }
     lt_info("agent started",
-            "commune=%s topic=%s next_seq=%" PRIu64 " resend_from=%" PRIu64 " key_id=%s",
+            "commune=%s topic=%s next_seq=%" PRIu64 " resend_from=%" PRIu64 " key_id=%s"
+            " batch_max_bytes=%zu",
             ac->commune, agent.topic, agent.st.next_seq, agent.cursor,
-            lt_signer_key_id(agent.signer));
+            lt_signer_key_id(agent.signer), agent.batcher.max_bytes);
     rc = lt_agent_loop(&agent);
     lt_agent_shutdown(&agent);
 done:
     lt_batcher_clear(&agent.batcher);
     if (agent.rk)
         rd_kafka_destroy(agent.rk);
-    for (lt_inflight_t *inf = agent.acked_head, *next; inf; inf = next) {
-        next = inf->next;
-        free(inf);
-    }
+    lt_acks_destroy(agent.acks);
     lt_signer_destroy(agent.signer);
     lt_units_destroy(agent.units);
     PQfinish(agent.pg);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lt_codec.h"
+
 void lt_batcher_init(lt_batcher_t *b, size_t max_events, size_t max_bytes, int64_t linger_ms)
 {
     memset(b, 0, sizeof(*b));
@@ -38,18 +40,11 @@ size_t lt_batcher_waiting(const lt_batcher_t *b)
     return b->len - b->pos;
 }
 
-/* An event inside a Batch costs its encoding plus a tag and a length prefix. */
-static size_t lt_batcher_event_bytes(const Lienthong__V1__Event *ev)
-{
-    size_t sz = protobuf_c_message_get_packed_size(&ev->base);
-    return sz + 1 + (sz < 128 ? 1 : sz < 16384 ? 2 : sz < 2097152 ? 3 : 4);
-}
-
 size_t lt_batcher_next(const lt_batcher_t *b, size_t *bytes)
 {
     size_t n = 0, total = 0, waiting = lt_batcher_waiting(b);
     while (n < waiting && n < b->max_events) {
-        size_t sz = lt_batcher_event_bytes(b->events[b->pos + n]);
+        size_t sz = lt_batch_event_bytes(b->events[b->pos + n]);
         if (n > 0 && total + sz > b->max_bytes)
             break; /* a single oversized event still goes, alone */
         total += sz;

@@ -241,18 +241,26 @@ static lt_pg_rc_t lt_claim_write(PGconn *conn, const char *commune, lt_claim_arr
                       2, params, errstr, errstr_size);
 }
 
-/* NULL if ev passes the rules, else the reason (in buf). */
-static const char *lt_claim_rule_failure(const lt_validate_ctx_t *vctx,
+/* NULL if ev passes the rules and fits a Kafka message, else the reason (in buf). */
+static const char *lt_claim_rule_failure(const lt_claim_rules_t *rules, const char *id,
                                          const Lienthong__V1__Event *ev, char *buf, size_t size)
 {
     lt_validate_result_t r;
-    if (!vctx || lt_validate_event(vctx, ev, &r) == LT_RULE_OK)
+    size_t bytes = lt_batch_event_bytes(ev);
+    if (rules->max_event_bytes && bytes > rules->max_event_bytes) {
+        snprintf(buf, size,
+                 "too_large: outbox id %s: the event is %zu bytes, a Kafka message of this "
+                 "commune holds at most %zu bytes of events",
+                 id, bytes, rules->max_event_bytes);
+        return buf;
+    }
+    if (!rules->vctx || lt_validate_event(rules->vctx, ev, &r) == LT_RULE_OK)
         return NULL;
     snprintf(buf, size, "%s: %s", lt_rule_code_name(r.code), r.text);
     return buf;
 }
 
-static void lt_claim_sort_rows(PGresult *res, const lt_validate_ctx_t *vctx,
+static void lt_claim_sort_rows(PGresult *res, const lt_claim_rules_t *rules,
                                lt_claim_arrays_t *a, uint64_t *next_seq, int *claimed,
                                int *rejected)
 {
@@ -260,7 +268,7 @@ static void lt_claim_sort_rows(PGresult *res, const lt_validate_ctx_t *vctx,
         char reason[768];
         Lienthong__V1__Event *ev = lt_outbox_row_event(res, row, 1, reason, sizeof(reason));
         const char *id = PQgetvalue(res, row, 0);
-        if (ev && lt_claim_rule_failure(vctx, ev, reason, sizeof(reason))) {
+        if (ev && lt_claim_rule_failure(rules, id, ev, reason, sizeof(reason))) {
             protobuf_c_message_free_unpacked(&ev->base, NULL);
             ev = NULL;
         }
@@ -275,7 +283,7 @@ static void lt_claim_sort_rows(PGresult *res, const lt_validate_ctx_t *vctx,
     }
 }
 
-lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_validate_ctx_t *vctx,
+lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_claim_rules_t *rules,
                            lt_outbox_state_t *st, int limit, int *claimed, int *rejected,
                            char *errstr, size_t errstr_size)
 {
@@ -299,7 +307,7 @@ lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_validate_
     if (rc != LT_PG_OK || PQntuples(res) == 0)
         goto done;
     lt_claim_arrays_open(&arrays);
-    lt_claim_sort_rows(res, vctx, &arrays, &next_seq, claimed, rejected);
+    lt_claim_sort_rows(res, rules, &arrays, &next_seq, claimed, rejected);
     lt_claim_arrays_close(&arrays, 0);
     rc = lt_claim_write(conn, commune, &arrays, next_seq, errstr, errstr_size);
     lt_claim_arrays_close(&arrays, 1);

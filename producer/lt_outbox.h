@@ -32,11 +32,17 @@ lt_pg_rc_t lt_outbox_init_schema(PGconn *conn, const char *commune, char *errstr
 lt_pg_rc_t lt_outbox_load_state(PGconn *conn, const char *commune, lt_outbox_state_t *st,
                                 char *errstr, size_t errstr_size);
 
+/* What a row must pass to be numbered. */
+typedef struct lt_claim_rules {
+    const lt_validate_ctx_t *vctx; /* the rules; NULL: type checks only */
+    size_t max_event_bytes;        /* lt_batch_event_bytes() at most; 0: no limit */
+} lt_claim_rules_t;
+
 /* Number up to limit unassigned rows. *claimed gets how many got a sequence,
  * *rejected how many were refused (their reason is stored on the row): a
- * payload that does not fit its type, or one that breaks a rule of vctx
- * (NULL: type checks only). st->next_seq advances. */
-lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_validate_ctx_t *vctx,
+ * payload that does not fit its type, one that breaks a rule, or an event too
+ * large for any Kafka message ("too_large"). st->next_seq advances. */
+lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_claim_rules_t *rules,
                            lt_outbox_state_t *st, int limit, int *claimed, int *rejected,
                            char *errstr, size_t errstr_size);
 

@@ -291,6 +291,84 @@ static void test_deletes_stage_without_payload(void)
     lt_apply_destroy(&apply);
 }
 
+/* The lost-event scenario: seq 7 refused by Kafka, seq 8 delivered, then 7
+ * delivered late. 7 lies below the last applied sequence but inside the
+ * open gap: it is applied, once; the copies that follow are duplicates. */
+static void test_late_event_fills_its_gap_once(void)
+{
+    lt_apply_t apply;
+    lt_signer_t *s = integrity_signer();
+    setup(&apply);
+    apply.communes[0].last_seq = 6;
+    encoded_t b8 = make_batch("00004", 8, 1, s, NULL), b7 = make_batch("00004", 7, 1, s, NULL);
+    lt_msg_t msgs[] = {msg_of(TOPIC_A, 5, "00004", b8), msg_of(TOPIC_A, 6, "00004", b7),
+                       msg_of(TOPIC_A, 7, "00004", b8), msg_of(TOPIC_A, 8, "00004", b7)};
+    lt_apply_plan(&apply, msgs, 4);
+    ASSERT_EQ_INT(apply.plan_gaps, 1);
+    ASSERT_CONTAINS(lt_buf_cstr(&apply.gaps), "00004\t7\t7\n");
+    ASSERT_EQ_INT(apply.plan_rows, 2); /* 8, then 7 into the gap */
+    ASSERT_CONTAINS(lt_buf_cstr(&apply.events), "00004\t7\tdossier\t");
+    ASSERT_EQ_INT(apply.communes[0].plan_fills, 1);
+    ASSERT_EQ_INT(apply.communes[0].plan_duplicates, 2);
+    ASSERT_EQ_INT(apply.communes[0].plan_last_seq, 8);
+    ASSERT_EQ_INT(lt_ranges_count(&apply.communes[0].plan_missing), 0);
+    free(b8.bytes);
+    free(b7.bytes);
+    lt_signer_destroy(s);
+    lt_apply_destroy(&apply);
+}
+
+/* A gap known from an earlier round (loaded from lt.seq_gap less the event
+ * log): a resent batch overlapping it applies exactly the missing events. */
+static void test_resent_batch_applies_only_the_missing(void)
+{
+    lt_apply_t apply;
+    lt_signer_t *s = integrity_signer();
+    setup(&apply);
+    apply.communes[0].last_seq = 10;
+    lt_ranges_append(&apply.communes[0].missing, 5, 6); /* 7 arrived already */
+    lt_ranges_append(&apply.communes[0].missing, 8, 8);
+    encoded_t resent = make_batch("00004", 4, 7, s, NULL); /* 4..10 */
+    lt_msg_t msgs[] = {msg_of(TOPIC_A, 20, "00004", resent)};
+    lt_apply_plan(&apply, msgs, 1);
+    ASSERT_EQ_INT(apply.plan_rows, 3); /* 5, 6 and 8 */
+    ASSERT_EQ_INT(apply.plan_gaps, 0);
+    ASSERT_EQ_INT(apply.communes[0].plan_fills, 3);
+    ASSERT_EQ_INT(apply.communes[0].plan_duplicates, 0);
+    ASSERT_EQ_INT(apply.communes[0].plan_last_seq, 10);
+    ASSERT_TRUE(strstr(lt_buf_cstr(&apply.events), "00004\t7\t") == NULL);
+    ASSERT_TRUE(strstr(lt_buf_cstr(&apply.events), "00004\t4\t") == NULL);
+    ASSERT_CONTAINS(lt_buf_cstr(&apply.events), "00004\t8\t");
+    /* The committed state is untouched until the commit succeeds. */
+    ASSERT_EQ_INT(lt_ranges_count(&apply.communes[0].missing), 3);
+    ASSERT_EQ_INT(lt_ranges_count(&apply.communes[0].plan_missing), 0);
+    free(resent.bytes);
+    lt_signer_destroy(s);
+    lt_apply_destroy(&apply);
+}
+
+/* The sequence-range set behind the gaps. */
+static void test_ranges_split_and_shrink(void)
+{
+    lt_ranges_t set = {0};
+    lt_ranges_append(&set, 3, 9);
+    lt_ranges_append(&set, 20, 20);
+    ASSERT_EQ_INT(lt_ranges_count(&set), 8);
+    ASSERT_TRUE(lt_ranges_remove(&set, 5)); /* 3-4, 6-9, 20 */
+    ASSERT_EQ_INT(set.n, 3);
+    ASSERT_TRUE(!lt_ranges_contains(&set, 5));
+    ASSERT_TRUE(lt_ranges_contains(&set, 4) && lt_ranges_contains(&set, 6));
+    ASSERT_TRUE(lt_ranges_remove(&set, 3) && lt_ranges_remove(&set, 9) && lt_ranges_remove(&set, 20));
+    ASSERT_TRUE(!lt_ranges_remove(&set, 20));
+    ASSERT_EQ_INT(set.n, 2);
+    ASSERT_EQ_INT(set.r[0].from, 4);
+    ASSERT_EQ_INT(set.r[0].to, 4);
+    ASSERT_EQ_INT(set.r[1].from, 6);
+    ASSERT_EQ_INT(set.r[1].to, 8);
+    ASSERT_EQ_INT(lt_ranges_count(&set), 4);
+    lt_ranges_free(&set);
+}
+
 int main(void)
 {
     RUN_TEST(test_fresh_batches_apply_in_order);
@@ -300,5 +378,8 @@ int main(void)
     RUN_TEST(test_registered_key_is_required);
     RUN_TEST(test_integrity_only_can_be_refused);
     RUN_TEST(test_deletes_stage_without_payload);
+    RUN_TEST(test_late_event_fills_its_gap_once);
+    RUN_TEST(test_resent_batch_applies_only_the_missing);
+    RUN_TEST(test_ranges_split_and_shrink);
     return LT_TEST_EXIT();
 }

@@ -7,6 +7,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "lt_acks.h"
 #include "lt_agent.h"
 #include "lt_apply.h"
 #include "lt_outbox.h"
@@ -76,8 +77,9 @@ static void produce_all(rd_kafka_t *rk, lt_signer_t *signer)
     ASSERT_EQ_INT(rd_kafka_flush(rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
-/* Read the partition back and plan it like the sink does. */
-static void consume_and_plan(const char *bootstraps, lt_apply_t *apply)
+/* Read the partition back and plan it like the sink does; returns how many
+ * messages it held. */
+static size_t consume_and_plan_n(const char *bootstraps, lt_apply_t *apply)
 {
     char errstr[512];
     rd_kafka_conf_t *kc = rd_kafka_conf_new();
@@ -106,12 +108,18 @@ static void consume_and_plan(const char *bootstraps, lt_apply_t *apply)
                              m->payload, m->len};
         n++;
     }
-    ASSERT_EQ_INT(n, BATCHES); /* exactly once: retries left no duplicate */
     lt_apply_plan(apply, msgs, n);
     for (size_t i = 0; i < n; i++)
         rd_kafka_message_destroy(held[i]);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+    return n;
+}
+
+static void consume_and_plan(const char *bootstraps, lt_apply_t *apply)
+{
+    /* exactly once: retries left no duplicate */
+    ASSERT_EQ_INT(consume_and_plan_n(bootstraps, apply), BATCHES);
 }
 
 static void test_idempotent_produce_survives_broker_errors(void)
@@ -172,9 +180,124 @@ static void test_guarantees_cannot_be_configured_away(void)
     lt_conf_destroy(&conf);
 }
 
+/* ------------------------------------------------------------------------
+ * A permanent refusal of one produce request while the next succeeds: the
+ * run of batches the agent may mark sent stops before the refused one, even
+ * though Kafka holds the batches behind it; after the resend the sink plans
+ * every event exactly once (the late batch fills its gap). */
+
+static lt_acks_t *acks_under_test;
+
+static void acks_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    lt_acks_delivered(acks_under_test, msg->_private, msg->err);
+}
+
+static rd_kafka_t *one_request_per_batch_producer(const char *bootstraps)
+{
+    char errstr[512];
+    lt_conf_t conf = {0};
+    lt_conf_set(&conf, "kafka", "bootstrap.servers", bootstraps, "test", errstr, sizeof(errstr));
+    lt_conf_set(&conf, "kafka", "linger.ms", "0", "test", errstr, sizeof(errstr));
+    lt_conf_set(&conf, "kafka", "batch.num.messages", "1", "test", errstr, sizeof(errstr));
+    lt_conf_set(&conf, "kafka", "retry.backoff.ms", "10", "test", errstr, sizeof(errstr));
+    rd_kafka_conf_t *kc = lt_agent_kafka_conf(&conf, errstr, sizeof(errstr));
+    ASSERT_TRUE(kc != NULL);
+    lt_conf_destroy(&conf);
+    rd_kafka_conf_set_dr_msg_cb(kc, acks_dr_cb);
+    return rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof(errstr));
+}
+
+/* Produce batch number b (1-based) recorded in acks_under_test. */
+static void produce_tracked(rd_kafka_t *rk, lt_signer_t *signer, int b)
+{
+    uint64_t first = 1 + (uint64_t)(b - 1) * PER_BATCH;
+    uint8_t hash[LT_SHA256_LEN] = {(uint8_t)b};
+    size_t len;
+    uint8_t *value = sealed_batch(first, signer, &len);
+    lt_ack_t *ack = lt_acks_produced(acks_under_test, first, first + PER_BATCH - 1, len, hash);
+    ASSERT_EQ_INT(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_KEY("00004", 5),
+                                    RD_KAFKA_V_VALUE(value, len),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                    RD_KAFKA_V_OPAQUE(ack), RD_KAFKA_V_END),
+                  RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+static void mark_ready(uint64_t expect_last)
+{
+    lt_ack_run_t run;
+    ASSERT_TRUE(lt_acks_ready(acks_under_test, &run));
+    ASSERT_EQ_INT(run.last_seq, expect_last);
+    lt_acks_marked(acks_under_test, &run);
+}
+
+static void test_refused_batch_stops_the_acked_run(void)
+{
+    char errstr[512];
+    rd_kafka_conf_t *mc = rd_kafka_conf_new();
+    rd_kafka_conf_set(mc, "log_level", "3", errstr, sizeof(errstr));
+    rd_kafka_t *mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, mc, errstr, sizeof(errstr));
+    rd_kafka_mock_cluster_t *mcluster = rd_kafka_mock_cluster_new(mock_rk, 1);
+    const char *bootstraps = rd_kafka_mock_cluster_bootstraps(mcluster);
+    ASSERT_EQ_INT(rd_kafka_mock_topic_create(mcluster, TOPIC, 1, 1), 0);
+    lt_signer_t *signer = lt_signer_new(NULL, errstr, sizeof(errstr));
+    acks_under_test = lt_acks_new(0);
+    rd_kafka_t *producer = one_request_per_batch_producer(bootstraps);
+
+    produce_tracked(producer, signer, 1);
+    produce_tracked(producer, signer, 2);
+    ASSERT_EQ_INT(rd_kafka_flush(producer, 10000), 0);
+    mark_ready(2 * PER_BATCH);
+    /* Batch 3's request is refused for good; 4 and 5 go through. */
+    rd_kafka_mock_push_request_errors(mcluster, 0 /* Produce */, 1,
+                                      RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    produce_tracked(producer, signer, 3);
+    produce_tracked(producer, signer, 4);
+    produce_tracked(producer, signer, 5);
+    ASSERT_EQ_INT(rd_kafka_flush(producer, 10000), 0);
+    ASSERT_EQ_INT(lt_acks_inflight(acks_under_test), 0);
+    lt_ack_run_t run;
+    ASSERT_TRUE(!lt_acks_ready(acks_under_test, &run)); /* nothing past the refusal */
+    ASSERT_EQ_INT(lt_acks_acked_seq(acks_under_test), 2 * PER_BATCH);
+    lt_ack_failure_t f;
+    ASSERT_TRUE(lt_acks_failed(acks_under_test, &f));
+    ASSERT_EQ_INT(f.first_seq, 2 * PER_BATCH + 1);
+    ASSERT_EQ_INT(f.err, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+
+    /* The agent's rewind: resend from acked_seq + 1. */
+    lt_acks_reset(acks_under_test);
+    for (int b = 3; b <= 5; b++)
+        produce_tracked(producer, signer, b);
+    ASSERT_EQ_INT(rd_kafka_flush(producer, 10000), 0);
+    ASSERT_TRUE(!lt_acks_failed(acks_under_test, &f));
+    mark_ready(5 * PER_BATCH);
+    rd_kafka_destroy(producer);
+
+    /* The topic holds 1, 2, 4, 5, 3, 4, 5 (those 4 and 5 Kafka took are
+     * there twice): the sink applies each event once, 3 into its gap. */
+    lt_apply_t apply;
+    lt_apply_init(&apply, "01", LT_BATCH_MAX_BYTES_DEFAULT, 1);
+    lt_apply_add_commune(&apply, "00004", NULL, NULL, 0);
+    size_t n = consume_and_plan_n(bootstraps, &apply);
+    ASSERT_EQ_INT(n, 7);
+    ASSERT_EQ_INT(apply.plan_rows, 5 * PER_BATCH);
+    ASSERT_EQ_INT(apply.plan_gaps, 1);
+    ASSERT_EQ_INT(apply.communes[0].plan_fills, PER_BATCH);
+    ASSERT_EQ_INT(apply.communes[0].plan_duplicates, 2);
+    ASSERT_EQ_INT(lt_ranges_count(&apply.communes[0].plan_missing), 0);
+    lt_apply_destroy(&apply);
+    lt_acks_destroy(acks_under_test);
+    lt_signer_destroy(signer);
+    rd_kafka_mock_cluster_destroy(mcluster);
+    rd_kafka_destroy(mock_rk);
+}
+
 int main(void)
 {
     RUN_TEST(test_idempotent_produce_survives_broker_errors);
     RUN_TEST(test_guarantees_cannot_be_configured_away);
+    RUN_TEST(test_refused_batch_stops_the_acked_run);
     return LT_TEST_EXIT();
 }
