@@ -1,43 +1,125 @@
-/* lt_status — `lienthong-sink status`. */
+/* lt_status — `lienthong-sink status`.
+ *
+ * PostgreSQL says what the province applied; Kafka is then asked a fixed
+ * number of questions, whatever the number of communes, all under one
+ * deadline: the cluster metadata (does Kafka answer, which topics exist), the
+ * end offset of every events partition (one ListOffsets request per broker),
+ * the sink's consumer group (which member holds which partition), and the
+ * newest record of each lagging commune (one fetch). Any answer missing leaves
+ * its numbers unknown ("?") instead of guessing 0. */
 #include "lt_status.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <librdkafka/rdkafka.h>
 
+#include "lt_codec.h"
 #include "lt_kafka.h"
 #include "lt_pg.h"
+#include "lt_util.h"
 
-static rd_kafka_t *status_kafka_new(const lt_conf_t *conf)
-{
-    char errstr[512];
-    rd_kafka_conf_t *kc = lt_kafka_conf_new(&conf->kafka, errstr, sizeof(errstr));
-    if (!kc) {
-        fprintf(stderr, "error: %s\n", errstr);
-        return NULL;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof(errstr));
-    if (!rk) {
-        fprintf(stderr, "error: cannot create Kafka client: %s\n", errstr);
-        rd_kafka_conf_destroy(kc);
-    }
-    return rk;
-}
+typedef enum {
+    STATUS_UNKNOWN = 0, /* Kafka did not tell */
+    STATUS_CONSUMED,    /* a member of the sink's group holds the partition */
+    STATUS_UNASSIGNED,  /* the topic exists, no member of the group holds it */
+    STATUS_NO_TOPIC,    /* provisioned, but its events topic does not exist */
+} status_state_t;
 
-static int64_t status_high_watermark(rd_kafka_t *rk, const char *topic)
+static const char *const status_state_names[] = {"?", "ok", "unassigned", "no-topic"};
+
+typedef struct status_commune {
+    const char *code, *name, *topic; /* point into the PGresult */
+    const char *last_applied_at;     /* NULL when nothing was applied yet */
+    int64_t last_seq, events_applied, next_offset, open_gaps, quarantined;
+    int64_t end_offset;      /* Kafka's end offset of partition 0; -1 unknown */
+    int64_t newest_last_seq; /* last_seq announced by the newest record; -1 unknown */
+    int newest_fetched;      /* the newest record arrived (decodable or not) */
+    status_state_t state;
+} status_commune_t;
+
+typedef struct status_report {
+    const char *province;
+    char group[128];       /* the sink's consumer group */
+    int kafka_reachable;   /* the cluster metadata came back */
+    char kafka_error[1024]; /* the first thing Kafka did not tell, "" if none */
+    int group_state;       /* rd_kafka_consumer_group_state_t, -1 unknown */
+    int group_members;     /* -1 unknown */
+    size_t n;
+    status_commune_t *communes;
+} status_report_t;
+
+/* ------------------------------------------------------------ the numbers */
+
+/* Records not yet applied: Kafka's end offset minus the next offset the
+ * province stored with its last round. -1 unknown. */
+static int64_t status_lag_records(const status_commune_t *c)
 {
-    int64_t low = -1, high = -1;
-    if (rd_kafka_query_watermark_offsets(rk, topic, 0, &low, &high, 5000))
+    if (c->end_offset < 0)
         return -1;
-    return high;
+    return c->end_offset > c->next_offset ? c->end_offset - c->next_offset : 0;
 }
+
+/* Events not yet applied: the last_seq that the newest record's batch
+ * announces (its signature is not checked here) beyond the province's
+ * last_seq. With no record waiting nothing lags: what the consumed records
+ * held was applied or quarantined (the quarantine column counts those). */
+static int64_t status_lag_events(const status_commune_t *c)
+{
+    int64_t records = status_lag_records(c);
+    if (records <= 0)
+        return records;
+    if (c->newest_last_seq < 0)
+        return -1;
+    return c->newest_last_seq > c->last_seq ? c->newest_last_seq - c->last_seq : 0;
+}
+
+static int status_is_problem(const status_commune_t *c)
+{
+    return c->state == STATUS_UNASSIGNED || c->state == STATUS_NO_TOPIC;
+}
+
+static int status_exit_code(const status_report_t *r)
+{
+    int unknown = !r->kafka_reachable;
+    for (size_t i = 0; i < r->n; i++) {
+        if (status_is_problem(&r->communes[i]))
+            return LT_STATUS_EXIT_PROBLEM;
+        if (r->communes[i].state == STATUS_UNKNOWN || status_lag_events(&r->communes[i]) < 0)
+            unknown = 1;
+    }
+    return unknown ? LT_STATUS_EXIT_CANNOT_TELL : LT_STATUS_EXIT_OK;
+}
+
+static int status_no_sink_running(const status_report_t *r)
+{
+    return r->group_members == 0;
+}
+
+/* Keep the first failure: it is the cause, later ones mostly its echo. */
+static void status_kafka_failed(status_report_t *r, const char *what, const char *why)
+{
+    if (!r->kafka_error[0])
+        snprintf(r->kafka_error, sizeof(r->kafka_error), "%s: %s", what, why);
+}
+
+static status_commune_t *status_find(status_report_t *r, const char *topic)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->communes[i].topic, topic) == 0)
+            return &r->communes[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- province */
 
 static const char status_sql[] =
     "SELECT c.commune_code, c.name, c.events_topic, coalesce(p.last_seq, 0),"
     " coalesce(p.events_applied, 0), coalesce(k.next_offset, 0),"
-    " coalesce(to_char(p.updated_at, 'YYYY-MM-DD HH24:MI:SS'), '-'),"
+    " to_char(p.updated_at, 'YYYY-MM-DD HH24:MI:SS'),"
     " (SELECT count(*) FROM lt.seq_gap g WHERE g.commune_code = c.commune_code"
     "   AND g.resolved_at IS NULL),"
     " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
@@ -46,40 +128,480 @@ static const char status_sql[] =
     " LEFT JOIN lt.kafka_offset k ON k.topic = c.events_topic AND k.partition = 0"
     " WHERE c.province_code = $1 ORDER BY c.commune_code";
 
-int lt_status_run(const lt_conf_t *conf, const lt_sink_conf_t *sc, int json)
+/* The province's rows (PQclear them), or NULL with errstr. */
+static PGresult *status_query_province(const lt_sink_conf_t *sc, char *errstr,
+                                       size_t errstr_size)
 {
-    (void)json;
-    char errstr[1024];
-    PGresult *res;
-    PGconn *pg = lt_pg_connect(sc->postgres, "lienthong-sink", errstr, sizeof(errstr));
-    if (!pg) {
-        fprintf(stderr, "error: %s\n", errstr);
-        return 1;
-    }
+    PGresult *res = NULL;
+    PGconn *pg = lt_pg_connect(sc->postgres, "lienthong-sink", errstr, errstr_size);
+    if (!pg)
+        return NULL;
     const char *params[] = {sc->province};
-    lt_pg_rc_t rc = lt_pg_query(pg, status_sql, 1, params, &res, errstr, sizeof(errstr));
+    lt_pg_query(pg, status_sql, 1, params, &res, errstr, errstr_size);
     PQfinish(pg);
-    if (rc != LT_PG_OK) {
-        fprintf(stderr, "error: %s\n", errstr);
-        return 1;
+    return res;
+}
+
+static int64_t status_int(const PGresult *res, int row, int col)
+{
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static void status_read_communes(status_report_t *r, const PGresult *res)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        status_commune_t *c = &r->communes[i];
+        int row = (int)i;
+        c->code = PQgetvalue(res, row, 0);
+        c->name = PQgetvalue(res, row, 1);
+        c->topic = PQgetvalue(res, row, 2);
+        c->last_seq = status_int(res, row, 3);
+        c->events_applied = status_int(res, row, 4);
+        c->next_offset = status_int(res, row, 5);
+        c->last_applied_at = PQgetisnull(res, row, 6) ? NULL : PQgetvalue(res, row, 6);
+        c->open_gaps = status_int(res, row, 7);
+        c->quarantined = status_int(res, row, 8);
+        c->end_offset = -1;
+        c->newest_last_seq = -1;
+        c->state = STATUS_UNKNOWN;
     }
-    rd_kafka_t *rk = status_kafka_new(conf);
-    /* The name goes last: printf pads bytes, and Vietnamese names are multi-byte. */
-    printf("%-7s %10s %10s %10s %6s %5s %5s  %-19s  %s\n", "commune", "last_seq", "applied",
-           "offset", "lag", "gaps", "quar", "last applied (UTC)", "name");
-    for (int row = 0; row < PQntuples(res); row++) {
-        int64_t next = strtoll(PQgetvalue(res, row, 5), NULL, 10);
-        int64_t high = rk ? status_high_watermark(rk, PQgetvalue(res, row, 2)) : -1;
-        char lag[24] = "?";
-        if (high >= 0)
-            snprintf(lag, sizeof(lag), "%" PRId64, high > next ? high - next : 0);
-        printf("%-7s %10s %10s %10" PRId64 " %6s %5s %5s  %-19s  %s\n", PQgetvalue(res, row, 0),
-               PQgetvalue(res, row, 3), PQgetvalue(res, row, 4), next, lag,
-               PQgetvalue(res, row, 7), PQgetvalue(res, row, 8), PQgetvalue(res, row, 6),
-               PQgetvalue(res, row, 1));
+}
+
+/* ------------------------------------------------------------------- kafka */
+
+static int status_remaining_ms(int64_t deadline_ms)
+{
+    int64_t left = deadline_ms - lt_monotonic_ms();
+    return left > 0 ? (int)left : 0;
+}
+
+/* A consumer handle: it can ask for metadata, offsets and groups, and fetch.
+ * Its own group id (assign() needs one) is never joined and never committed:
+ * the sink's group is only described, never touched. */
+static rd_kafka_t *status_kafka_new(const lt_conf_t *conf, const char *province, char *errstr,
+                                    size_t errstr_size)
+{
+    char group[64], rkerr[512];
+    snprintf(group, sizeof(group), "lienthong-sink-status-%s", province);
+    rd_kafka_conf_t *kc = lt_kafka_conf_new(&conf->kafka, errstr, errstr_size);
+    if (!kc)
+        return NULL;
+    const char *const settings[][2] = {{"group.id", group},
+                                       {"enable.auto.commit", "false"},
+                                       {"enable.auto.offset.store", "false"},
+                                       {"auto.offset.reset", "error"},
+                                       {"log.connection.close", "false"}};
+    for (size_t i = 0; i < sizeof(settings) / sizeof(*settings); i++) {
+        if (lt_kafka_conf_set(kc, settings[i][0], settings[i][1], errstr, errstr_size)) {
+            rd_kafka_conf_destroy(kc);
+            return NULL;
+        }
     }
-    PQclear(res);
-    if (rk)
-        rd_kafka_destroy(rk);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, rkerr, sizeof(rkerr));
+    if (!rk) {
+        lt_err(errstr, errstr_size, "cannot create Kafka client: %s", rkerr);
+        rd_kafka_conf_destroy(kc);
+    }
+    return rk;
+}
+
+/* Does Kafka answer at all, and which provisioned topics exist? */
+static int status_read_metadata(rd_kafka_t *rk, status_report_t *r, int64_t deadline_ms)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md,
+                                                status_remaining_ms(deadline_ms));
+    if (err) {
+        status_kafka_failed(r, "cluster metadata", rd_kafka_err2str(err));
+        return -1;
+    }
+    r->kafka_reachable = 1;
+    for (size_t i = 0; i < r->n; i++)
+        r->communes[i].state = STATUS_NO_TOPIC;
+    /* A topic listed with an error (no leader yet) exists: its numbers stay unknown. */
+    for (int t = 0; t < md->topic_cnt; t++) {
+        status_commune_t *c = status_find(r, md->topics[t].topic);
+        if (c)
+            c->state = STATUS_UNKNOWN;
+        if (c && md->topics[t].err)
+            status_kafka_failed(r, c->topic, rd_kafka_err2str(md->topics[t].err));
+    }
+    rd_kafka_metadata_destroy(md);
     return 0;
+}
+
+/* The end offset of every existing events partition, in one call. */
+static void status_read_end_offsets(rd_kafka_t *rk, status_report_t *r, int64_t deadline_ms)
+{
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new((int)r->n);
+    for (size_t i = 0; i < r->n; i++)
+        if (r->communes[i].state != STATUS_NO_TOPIC)
+            rd_kafka_topic_partition_list_add(parts, r->communes[i].topic, 0)->offset =
+                RD_KAFKA_OFFSET_END;
+    if (parts->cnt > 0) {
+        rd_kafka_resp_err_t err =
+            rd_kafka_offsets_for_times(rk, parts, status_remaining_ms(deadline_ms));
+        for (int i = 0; i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *p = &parts->elems[i];
+            rd_kafka_resp_err_t perr = err ? err : p->err;
+            if (perr)
+                status_kafka_failed(r, "end offsets", rd_kafka_err2str(perr));
+            else if (p->offset >= 0)
+                status_find(r, p->topic)->end_offset = p->offset;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static void status_mark_assigned(status_report_t *r, const rd_kafka_ConsumerGroupDescription_t *g)
+{
+    for (size_t m = 0; m < rd_kafka_ConsumerGroupDescription_member_count(g); m++) {
+        const rd_kafka_MemberDescription_t *member = rd_kafka_ConsumerGroupDescription_member(g, m);
+        const rd_kafka_topic_partition_list_t *parts = rd_kafka_MemberAssignment_partitions(
+            rd_kafka_MemberDescription_assignment(member));
+        for (int i = 0; parts && i < parts->cnt; i++) {
+            status_commune_t *c = status_find(r, parts->elems[i].topic);
+            if (c && parts->elems[i].partition == 0 && c->state != STATUS_NO_TOPIC)
+                c->state = STATUS_CONSUMED;
+        }
+    }
+}
+
+/* A coordinator that moves or is still loading (a fresh or restarted broker)
+ * answers again in a moment: ask again while time remains. */
+static int status_coordinator_busy(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+           err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+           err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE;
+}
+
+/* Only a Stable group reports its members' assignments; an Empty or Dead one
+ * (no group yet) has no member; while it rebalances nobody can tell.
+ * Returns a busy coordinator's error (nothing read), else 0. */
+static rd_kafka_resp_err_t status_read_assignment(status_report_t *r,
+                                                  const rd_kafka_ConsumerGroupDescription_t *g)
+{
+    const rd_kafka_error_t *error = rd_kafka_ConsumerGroupDescription_error(g);
+    rd_kafka_resp_err_t err = error ? rd_kafka_error_code(error) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    int not_found = err == RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND;
+    if (status_coordinator_busy(err))
+        return err;
+    if (err && !not_found) {
+        status_kafka_failed(r, "consumer group", rd_kafka_error_string(error));
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+    }
+    r->group_state = not_found ? RD_KAFKA_CONSUMER_GROUP_STATE_DEAD
+                               : (int)rd_kafka_ConsumerGroupDescription_state(g);
+    r->group_members = not_found ? 0 : (int)rd_kafka_ConsumerGroupDescription_member_count(g);
+    if (r->group_state == RD_KAFKA_CONSUMER_GROUP_STATE_STABLE)
+        status_mark_assigned(r, g);
+    else if (r->group_members > 0)
+        return RD_KAFKA_RESP_ERR_NO_ERROR; /* rebalancing: assignments are not reported */
+    for (size_t i = 0; i < r->n; i++)
+        if (r->communes[i].state == STATUS_UNKNOWN)
+            r->communes[i].state = STATUS_UNASSIGNED;
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static rd_kafka_resp_err_t status_describe_group_once(rd_kafka_t *rk, status_report_t *r,
+                                                      int64_t deadline_ms)
+{
+    char rkerr[256];
+    const char *groups[] = {r->group};
+    rd_kafka_resp_err_t busy = RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *opts =
+        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+    rd_kafka_AdminOptions_set_request_timeout(opts, status_remaining_ms(deadline_ms) + 1, rkerr,
+                                              sizeof(rkerr));
+    rd_kafka_DescribeConsumerGroups(rk, groups, 1, opts, q);
+    /* The request timeout ends the request; the margin only covers the reply. */
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, status_remaining_ms(deadline_ms) + 500);
+    const rd_kafka_DescribeConsumerGroups_result_t *res =
+        ev ? rd_kafka_event_DescribeConsumerGroups_result(ev) : NULL;
+    size_t n = 0;
+    const rd_kafka_ConsumerGroupDescription_t **descs =
+        res ? rd_kafka_DescribeConsumerGroups_result_groups(res, &n) : NULL;
+    if (!ev)
+        status_kafka_failed(r, "consumer group", "no answer in time");
+    else if (status_coordinator_busy(rd_kafka_event_error(ev)))
+        busy = rd_kafka_event_error(ev);
+    else if (rd_kafka_event_error(ev) || n != 1)
+        status_kafka_failed(r, "consumer group", rd_kafka_event_error_string(ev));
+    else
+        busy = status_read_assignment(r, descs[0]);
+    rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(opts);
+    rd_kafka_queue_destroy(q);
+    return busy;
+}
+
+/* Which member of the sink's group holds which commune's partition. */
+static void status_describe_group(rd_kafka_t *rk, status_report_t *r, int64_t deadline_ms)
+{
+    rd_kafka_resp_err_t busy;
+    while ((busy = status_describe_group_once(rk, r, deadline_ms)) &&
+           status_remaining_ms(deadline_ms) > 200)
+        lt_sleep_ms(100);
+    if (busy)
+        status_kafka_failed(r, "consumer group", rd_kafka_err2str(busy));
+}
+
+/* The last_seq the record's batch announces, or -1 when it does not decode. */
+static int64_t status_announced_last_seq(const rd_kafka_message_t *rkm, size_t max_bytes)
+{
+    char errstr[256];
+    lt_decode_err_t err;
+    int64_t last_seq = -1;
+    Lienthong__V1__SignedBatch *sb =
+        lt_signed_batch_decode(rkm->payload, rkm->len, max_bytes, &err, errstr, sizeof(errstr));
+    if (!sb)
+        return -1;
+    Lienthong__V1__Batch *batch =
+        lt_batch_decode(sb->batch.data, sb->batch.len, max_bytes, &err, errstr, sizeof(errstr));
+    if (batch) {
+        last_seq = (int64_t)batch->last_seq;
+        protobuf_c_message_free_unpacked(&batch->base, NULL);
+    }
+    protobuf_c_message_free_unpacked(&sb->base, NULL);
+    return last_seq;
+}
+
+/* Assign the newest record (end - 1) of every commune with records waiting;
+ * returns how many were asked for. */
+static int status_assign_newest(rd_kafka_t *rk, status_report_t *r)
+{
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new((int)r->n);
+    for (size_t i = 0; i < r->n; i++)
+        if (status_lag_records(&r->communes[i]) > 0)
+            rd_kafka_topic_partition_list_add(parts, r->communes[i].topic, 0)->offset =
+                r->communes[i].end_offset - 1;
+    int wanted = parts->cnt;
+    rd_kafka_resp_err_t err = wanted > 0 ? rd_kafka_assign(rk, parts) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (err) {
+        status_kafka_failed(r, "newest records", rd_kafka_err2str(err));
+        wanted = 0;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    return wanted;
+}
+
+/* Read the newest record of every lagging commune, all in one fetch. */
+static void status_read_newest(rd_kafka_t *rk, status_report_t *r, size_t max_bytes,
+                               int64_t deadline_ms)
+{
+    int pending = status_assign_newest(rk, r);
+    while (pending > 0 && status_remaining_ms(deadline_ms) > 0) {
+        int wait_ms = status_remaining_ms(deadline_ms);
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, wait_ms < 100 ? wait_ms : 100);
+        if (!rkm)
+            continue;
+        /* An error about one partition (its record is gone) ends the wait for it. */
+        status_commune_t *c = rkm->rkt ? status_find(r, rd_kafka_topic_name(rkm->rkt)) : NULL;
+        if (rkm->err)
+            status_kafka_failed(r, "newest records", rd_kafka_message_errstr(rkm));
+        if (c && !c->newest_fetched) {
+            c->newest_fetched = 1;
+            c->newest_last_seq = rkm->err ? -1 : status_announced_last_seq(rkm, max_bytes);
+            pending--;
+        }
+        rd_kafka_message_destroy(rkm);
+    }
+    if (pending > 0)
+        status_kafka_failed(r, "newest records", "not all arrived in time");
+}
+
+static void status_ask_kafka(status_report_t *r, const lt_conf_t *conf, const lt_sink_conf_t *sc,
+                             int timeout_ms)
+{
+    char errstr[512];
+    int64_t deadline_ms = lt_monotonic_ms() + timeout_ms;
+    rd_kafka_t *rk = status_kafka_new(conf, sc->province, errstr, sizeof(errstr));
+    if (!rk) {
+        status_kafka_failed(r, "client", errstr);
+        return;
+    }
+    if (status_read_metadata(rk, r, deadline_ms) == 0) {
+        status_read_end_offsets(rk, r, deadline_ms);
+        status_describe_group(rk, r, deadline_ms);
+        status_read_newest(rk, r, (size_t)sc->max_message_bytes, deadline_ms);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
+/* ---------------------------------------------------------------- reports */
+
+static const char *status_group_state_name(const status_report_t *r)
+{
+    return r->group_state < 0 ? "?"
+                              : rd_kafka_consumer_group_state_name(
+                                    (rd_kafka_consumer_group_state_t)r->group_state);
+}
+
+static void status_format_count(char *out, size_t size, int64_t value)
+{
+    if (value < 0)
+        lt_strlcpy(out, "?", size);
+    else
+        snprintf(out, size, "%" PRId64, value);
+}
+
+static void status_print_text(const status_report_t *r)
+{
+    printf("province %s, sink group %s: ", r->province, r->group);
+    if (r->group_members < 0)
+        printf("unknown\n");
+    else
+        printf("%s, %d member(s)\n", status_group_state_name(r), r->group_members);
+    /* The name goes last: printf pads bytes, and Vietnamese names are multi-byte. */
+    printf("%-7s  %-10s %10s %10s %10s %11s %5s %5s  %-19s  %s\n", "commune", "state", "last_seq",
+           "applied", "lag_events", "lag_records", "gaps", "quar", "last applied (UTC)", "name");
+    for (size_t i = 0; i < r->n; i++) {
+        const status_commune_t *c = &r->communes[i];
+        char events[24], records[24];
+        status_format_count(events, sizeof(events), status_lag_events(c));
+        status_format_count(records, sizeof(records), status_lag_records(c));
+        printf("%-7s  %-10s %10" PRId64 " %10" PRId64 " %10s %11s %5" PRId64 " %5" PRId64
+               "  %-19s  %s\n",
+               c->code, status_state_names[c->state], c->last_seq, c->events_applied, events,
+               records, c->open_gaps, c->quarantined,
+               c->last_applied_at ? c->last_applied_at : "-", c->name);
+    }
+    printf("lag_events: events beyond last_seq, as announced by the newest Kafka record (its\n"
+           "batch's last_seq, signature not checked); lag_records: Kafka records (batches)\n"
+           "after the offset the province stored. ? = unknown.\n");
+}
+
+static json_t *status_json_count(int64_t value)
+{
+    return value < 0 ? json_null() : json_integer(value);
+}
+
+static json_t *status_json_text(const char *s)
+{
+    json_t *text = s ? json_string(s) : NULL;
+    return text ? text : json_null();
+}
+
+static json_t *status_json_commune(const status_commune_t *c)
+{
+    return json_pack("{s:o s:o s:o s:s s:I s:I s:I s:o s:o s:o s:o s:I s:I s:o}", "commune",
+                     status_json_text(c->code), "name", status_json_text(c->name),
+                     "events_topic", status_json_text(c->topic), "state",
+                     status_state_names[c->state], "last_seq", (json_int_t)c->last_seq,
+                     "events_applied", (json_int_t)c->events_applied, "next_offset",
+                     (json_int_t)c->next_offset, "end_offset", status_json_count(c->end_offset),
+                     "newest_last_seq", status_json_count(c->newest_last_seq), "lag_events",
+                     status_json_count(status_lag_events(c)), "lag_records",
+                     status_json_count(status_lag_records(c)), "open_gaps",
+                     (json_int_t)c->open_gaps, "quarantined", (json_int_t)c->quarantined,
+                     "last_applied_at", status_json_text(c->last_applied_at));
+}
+
+static void status_print_json(const status_report_t *r, int exit_code)
+{
+    json_t *communes = json_array();
+    for (size_t i = 0; i < r->n; i++)
+        json_array_append_new(communes, status_json_commune(&r->communes[i]));
+    json_t *doc = json_pack(
+        "{s:s s:{s:b s:o} s:{s:s s:o s:o} s:i s:o}", "province", r->province, "kafka",
+        "reachable", r->kafka_reachable, "error",
+        status_json_text(r->kafka_error[0] ? r->kafka_error : NULL), "sink_group", "id",
+        r->group, "state", status_json_text(r->group_state < 0 ? NULL : status_group_state_name(r)),
+        "members", status_json_count(r->group_members), "exit_status", exit_code, "communes",
+        communes);
+    json_dumpf(doc, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(doc);
+}
+
+static const char *status_bootstrap_servers(const lt_conf_t *conf)
+{
+    for (size_t i = 0; i < conf->kafka.count; i++)
+        if (strcmp(conf->kafka.keys[i], "bootstrap.servers") == 0)
+            return conf->kafka.values[i];
+    return "(kafka.bootstrap.servers unset)";
+}
+
+/* What must be acted on, or why the report is incomplete, on stderr. */
+static void status_print_verdict(const status_report_t *r, const lt_conf_t *conf)
+{
+    if (!r->kafka_reachable)
+        fprintf(stderr, "error: Kafka at %s did not answer (%s): cannot tell the lag or whether "
+                        "a sink consumes each commune\n", status_bootstrap_servers(conf),
+                r->kafka_error);
+    else if (r->kafka_error[0])
+        fprintf(stderr, "error: Kafka did not tell everything (%s): ? marks what is unknown\n",
+                r->kafka_error);
+    if (status_no_sink_running(r) && r->n > 0)
+        fprintf(stderr, "problem: no sink is running: consumer group %s has no member\n",
+                r->group);
+    else if (r->group_members > 0 && r->group_state != RD_KAFKA_CONSUMER_GROUP_STATE_STABLE)
+        fprintf(stderr, "note: consumer group %s is rebalancing (%s): assignments unknown\n",
+                r->group, status_group_state_name(r));
+    for (size_t i = 0; i < r->n; i++) {
+        const status_commune_t *c = &r->communes[i];
+        if (c->state == STATUS_NO_TOPIC)
+            fprintf(stderr, "problem: commune %s: events topic %s does not exist "
+                            "(provision the commune again)\n", c->code, c->topic);
+        else if (c->state == STATUS_UNASSIGNED && !status_no_sink_running(r))
+            fprintf(stderr, "problem: commune %s: events topic %s is assigned to no member of "
+                            "group %s\n", c->code, c->topic, r->group);
+    }
+}
+
+int lt_status_run(const lt_conf_t *conf, const lt_sink_conf_t *sc, int json, int timeout_ms)
+{
+    char errstr[1024];
+    PGresult *res = status_query_province(sc, errstr, sizeof(errstr));
+    if (!res) {
+        fprintf(stderr, "error: %s; cannot tell what the province applied\n", errstr);
+        return LT_STATUS_EXIT_CANNOT_TELL;
+    }
+    status_report_t r = {.province = sc->province, .group_state = -1, .group_members = -1};
+    /* The sink's own default (lt_sink.c): describe the group it joins. */
+    if (sc->group_id)
+        lt_strlcpy(r.group, sc->group_id, sizeof(r.group));
+    else
+        snprintf(r.group, sizeof(r.group), "lienthong-sink-%s", sc->province);
+    r.n = (size_t)PQntuples(res);
+    r.communes = calloc(r.n ? r.n : 1, sizeof(*r.communes));
+    status_read_communes(&r, res);
+    status_ask_kafka(&r, conf, sc, timeout_ms);
+    int exit_code = status_exit_code(&r);
+    if (json)
+        status_print_json(&r, exit_code);
+    else
+        status_print_text(&r);
+    fflush(stdout);
+    status_print_verdict(&r, conf);
+    free(r.communes);
+    PQclear(res);
+    return exit_code;
+}
+
+static int status_usage(void)
+{
+    fprintf(stderr, "usage: lienthong-sink status [--json] [--timeout SECONDS]\n");
+    return LT_STATUS_EXIT_USAGE;
+}
+
+int lt_status_command(const lt_conf_t *conf, const lt_sink_conf_t *sc, int argc, char **argv)
+{
+    int json = 0, timeout_ms = LT_STATUS_TIMEOUT_MS_DEFAULT;
+    for (int i = 1; i < argc; i++) {
+        char *end;
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+            double seconds = strtod(argv[++i], &end);
+            if (*end || !(seconds > 0 && seconds <= 3600))
+                return status_usage();
+            timeout_ms = (int)(seconds * 1000);
+        } else
+            return status_usage();
+    }
+    return lt_status_run(conf, sc, json, timeout_ms);
 }

@@ -23,7 +23,12 @@ static const char sink_commands[] =
     "  provision COMMUNE [KEY.pem]   register a commune of this province and create its\n"
     "                                topics; KEY.pem is its Ed25519 public key\n"
     "  run                           apply every commune's events until SIGTERM\n"
-    "  status                        per-commune progress, lag, gaps and quarantine\n";
+    "  status [--json] [--timeout S] per-commune progress, lag in events and in Kafka\n"
+    "                                records, gaps, quarantine, and whether a sink consumes\n"
+    "                                each commune (Kafka is given S seconds, default 5).\n"
+    "                                Exit 0 all consumed, 1 cannot tell (PostgreSQL or\n"
+    "                                Kafka did not answer), 3 a problem: a commune\n"
+    "                                unassigned or without topic, or no sink running\n";
 
 static int sink_require(const lt_sink_conf_t *sc)
 {
@@ -193,7 +198,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "provision") == 0)
         rc = sink_cmd_provision(&conf, &sc, cli.argc, cli.argv);
     else if (strcmp(cmd, "status") == 0)
-        rc = lt_status_run(&conf, &sc, 0);
+        rc = lt_status_command(&conf, &sc, cli.argc, cli.argv);
     else if (strcmp(cmd, "run") == 0) {
         lt_signals_install();
         rc = lt_sink_run(&conf, &sc);
