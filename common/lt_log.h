@@ -3,7 +3,8 @@
  *   ts=2026-11-24T20:41:07.123Z level=info comp=agent msg="batch delivered" commune=00004 first_seq=1
  *
  * The level is checked before any formatting work. Context goes into the
- * key=value part so a log shipper can index it. */
+ * key=value part so a log shipper can index it; values are escaped so any
+ * logfmt parser reads back exactly what was written. */
 #ifndef LT_LOG_H
 #define LT_LOG_H
 
@@ -16,7 +17,13 @@ void lt_log_init(const char *comp, lt_log_level_t level);
 /* Parse "error|warn|info|debug"; returns -1 if unknown. */
 int lt_log_level_parse(const char *name);
 
-/* msg is a short fixed sentence; kv_fmt formats the key=value context (may be ""). */
+/* msg is a short fixed sentence; kv_fmt formats the key=value context (may be "").
+ *
+ * Write free text as a quoted value, key="%s": whatever the argument holds
+ * (quotes, backslashes, newlines, bytes that are not UTF-8) is escaped per
+ * logfmt, so the line always parses. A whole bare value, key=%s followed by a
+ * space or the end, is quoted when its text needs it (a space, '=', '"').
+ * Anything else an argument renders is written as is, minus line breaks. */
 void lt_log_write(lt_log_level_t level, const char *msg, const char *kv_fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

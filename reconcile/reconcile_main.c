@@ -36,7 +36,15 @@ static const lt_conf_opt_t reconcile_conf_table[] = {
 
 static const char reconcile_commands[] =
     "  verify COMMUNE COMMUNE_CONNINFO   compare every entity and event of one commune with\n"
-    "                                    the province; exit 0 only if both hold the same\n"
+    "                                    the province, up to the last sequence N the\n"
+    "                                    province applied. Exit status:\n"
+    "                                      0 EQUAL: both hold the same, nothing pending\n"
+    "                                      1 DIFFERENT: a difference up to seq N\n"
+    "                                      2 the check could not be made (error)\n"
+    "                                      3 PENDING: \"equal up to seq N, M events not yet\n"
+    "                                        sent\" (M: outbox rows not acknowledged by\n"
+    "                                        Kafka and not refused), or sent and not yet\n"
+    "                                        applied\n"
     "  quarantine list [FILTER] [--replayed]   quarantined messages, oldest first\n"
     "  quarantine show ID                      one message: reason, position, content\n"
     "  quarantine replay ID | --pending [FILTER]\n"
@@ -131,6 +139,52 @@ static int reconcile_quarantine(const reconcile_conf_t *rc_conf, int argc, char 
     return rc;
 }
 
+/* Exit statuses of verify, as --help and README.md document them. */
+enum { VERIFY_EXIT_EQUAL = 0, VERIFY_EXIT_DIFFERENT = 1, VERIFY_EXIT_ERROR = 2,
+       VERIFY_EXIT_PENDING = 3 };
+
+/* Why the commune is DIFFERENT: which of the events or entities up to N. */
+static void reconcile_verify_print_difference(const lt_verify_report_t *r)
+{
+    const char *sep = ": ";
+    if (r->commune_events_upto != r->upto_seq || r->province_events != r->upto_seq) {
+        printf("%sevents: of seq 1..%" PRIu64 " the commune numbered %" PRIu64
+               " and the province applied %" PRIu64,
+               sep, r->upto_seq, r->commune_events_upto, r->province_events);
+        sep = "; ";
+    }
+    if (r->differing || r->only_commune || r->only_province)
+        printf("%sentities: %" PRIu64 " differ, %" PRIu64 " only at the commune, %" PRIu64
+               " only at the province",
+               sep, r->differing, r->only_commune, r->only_province);
+}
+
+static void reconcile_verify_print(const char *commune, const lt_verify_report_t *r,
+                                   lt_verify_verdict_t verdict)
+{
+    printf("commune %s: events numbered %" PRIu64 " (max seq %" PRIu64 ", %" PRIu64
+           " up to seq %" PRIu64 "), applied %" PRIu64 " (max seq %" PRIu64
+           "); entities as of seq %" PRIu64 ", commune / province %" PRIu64 " / %" PRIu64
+           ": equal %" PRIu64 ", differing %" PRIu64 ", only commune %" PRIu64
+           ", only province %" PRIu64 "\n",
+           commune, r->commune_events, r->commune_max_seq, r->commune_events_upto, r->upto_seq,
+           r->province_events, r->province_max_seq, r->upto_seq, r->commune_entities,
+           r->province_entities, r->equal, r->differing, r->only_commune, r->only_province);
+    printf("commune %s: ", commune);
+    if (verdict == LT_VERIFY_EQUAL) {
+        printf("EQUAL");
+    } else if (verdict == LT_VERIFY_DIFFERENT) {
+        printf("DIFFERENT up to seq %" PRIu64, r->upto_seq);
+        reconcile_verify_print_difference(r);
+    } else {
+        printf("PENDING: equal up to seq %" PRIu64 ", %" PRIu64 " events not yet sent",
+               r->upto_seq, r->commune_unsent);
+        if (r->commune_unapplied)
+            printf(", %" PRIu64 " sent but not yet applied", r->commune_unapplied);
+    }
+    printf("\n");
+}
+
 static int reconcile_verify(const reconcile_conf_t *rc_conf, const char *commune,
                             const char *commune_conninfo)
 {
@@ -139,30 +193,26 @@ static int reconcile_verify(const reconcile_conf_t *rc_conf, const char *commune
     PGconn *cpg = lt_pg_connect(commune_conninfo, "lienthong-reconcile", errstr, sizeof(errstr));
     if (!cpg) {
         fprintf(stderr, "error: commune %s: %s\n", commune, errstr);
-        return 2;
+        return VERIFY_EXIT_ERROR;
     }
     PGconn *ppg = lt_pg_connect(rc_conf->postgres, "lienthong-reconcile", errstr, sizeof(errstr));
     if (!ppg) {
         fprintf(stderr, "error: province: %s\n", errstr);
         PQfinish(cpg);
-        return 2;
+        return VERIFY_EXIT_ERROR;
     }
     lt_pg_rc_t rc = lt_verify_commune(cpg, ppg, commune, &r, stdout, errstr, sizeof(errstr));
     PQfinish(cpg);
     PQfinish(ppg);
     if (rc != LT_PG_OK) {
         fprintf(stderr, "error: %s\n", errstr);
-        return 2;
+        return VERIFY_EXIT_ERROR;
     }
-    int equal = lt_verify_equal(&r);
-    printf("commune %s: events numbered %" PRIu64 " (max seq %" PRIu64 ", unsent %" PRIu64
-           "), applied %" PRIu64 " (max seq %" PRIu64 "); entities %" PRIu64 " / %" PRIu64
-           ": equal %" PRIu64 ", differing %" PRIu64 ", only commune %" PRIu64
-           ", only province %" PRIu64 " => %s\n",
-           commune, r.commune_events, r.commune_max_seq, r.commune_unsent, r.province_events,
-           r.province_max_seq, r.commune_entities, r.province_entities, r.equal, r.differing,
-           r.only_commune, r.only_province, equal ? "EQUAL" : "DIFFERENT");
-    return equal ? 0 : 1;
+    lt_verify_verdict_t verdict = lt_verify_verdict(&r);
+    reconcile_verify_print(commune, &r, verdict);
+    return verdict == LT_VERIFY_EQUAL     ? VERIFY_EXIT_EQUAL
+           : verdict == LT_VERIFY_PENDING ? VERIFY_EXIT_PENDING
+                                          : VERIFY_EXIT_DIFFERENT;
 }
 
 int main(int argc, char **argv)
