@@ -32,6 +32,8 @@ const char *lt_decode_err_code(lt_decode_err_t err)
         return "unknown_field";
     case LT_DECODE_BAD_TEXT:
         return "bad_text";
+    case LT_DECODE_BAD_ENUM:
+        return "bad_enum";
     }
     return "unknown";
 }
@@ -126,13 +128,36 @@ static lt_decode_err_t lt_check_string(lt_check_t *chk, const char *s)
     return LT_DECODE_BAD_TEXT;
 }
 
-/* One value of a field: only strings and submessages can be wrong once unpacked. */
+/* proto3 enums are open: the unpacker keeps any number it reads. One the enum
+ * does not define would be stored as a code nobody can read ("sex": 7). */
+static lt_decode_err_t lt_check_enum(lt_check_t *chk,
+                                     const ProtobufCFieldDescriptor *field, int32_t value)
+{
+    const ProtobufCEnumDescriptor *edesc = field->descriptor;
+
+    if (protobuf_c_enum_descriptor_get_value(edesc, value) != NULL)
+        return LT_DECODE_OK;
+    lt_err(chk->errstr, chk->errstr_size, "%s: %d is not a value of %s", chk->path.buf,
+           (int)value, edesc->name);
+    return LT_DECODE_BAD_ENUM;
+}
+
+/* Only strings, enums and submessages can be wrong once unpacked. */
+static int lt_check_needed(ProtobufCType type)
+{
+    return type == PROTOBUF_C_TYPE_STRING || type == PROTOBUF_C_TYPE_ENUM ||
+           type == PROTOBUF_C_TYPE_MESSAGE;
+}
+
+/* One value of a field, at member. */
 static lt_decode_err_t lt_check_value(lt_check_t *chk,
                                       const ProtobufCFieldDescriptor *field,
                                       const void *member, int depth)
 {
     if (field->type == PROTOBUF_C_TYPE_STRING)
         return lt_check_string(chk, *(const char *const *)member);
+    if (field->type == PROTOBUF_C_TYPE_ENUM)
+        return lt_check_enum(chk, field, *(const int32_t *)member);
     if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
         const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)member;
         return sub ? lt_check_message(chk, sub, depth + 1) : LT_DECODE_OK;
@@ -146,16 +171,17 @@ static lt_decode_err_t lt_check_repeated(lt_check_t *chk,
 {
     const char *base = (const char *)msg;
     size_t n = *(const size_t *)(base + field->quantifier_offset);
-    const void *const *arr = *(const void *const *const *)(base + field->offset);
+    const char *arr = *(const char *const *)(base + field->offset);
+    /* enums are stored as int32_t, strings and messages as pointers */
+    size_t size = field->type == PROTOBUF_C_TYPE_ENUM ? sizeof(int32_t) : sizeof(void *);
     lt_decode_err_t err = LT_DECODE_OK;
     size_t i, saved;
 
-    /* Only pointer-sized elements (strings, messages) need checking. */
-    if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE)
+    if (!lt_check_needed(field->type))
         return LT_DECODE_OK;
     for (i = 0; i < n && err == LT_DECODE_OK; i++) {
         saved = lt_path_index(&chk->path, i);
-        err = lt_check_value(chk, field, &arr[i], depth);
+        err = lt_check_value(chk, field, arr + i * size, depth);
         lt_path_pop(&chk->path, saved);
     }
     return err;

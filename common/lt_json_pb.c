@@ -514,10 +514,16 @@ static int lt_jp_enum(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
         *(int32_t *)dst = ev->value;
         return 0;
     }
-    /* Numbers pass like unknown values in binary: proto3 enums are open. */
-    if (json_is_number(json))
-        return lt_jp_integer(jp, field, json, dst);
-    return lt_jp_expected(jp, "an enum name or number", json);
+    if (!json_is_number(json))
+        return lt_jp_expected(jp, "an enum name or number", json);
+    if (lt_jp_integer(jp, field, json, dst) < 0)
+        return -1;
+    /* proto3 enums are open, but a number the enum does not define would be
+     * stored as a code no one can read ("sex": 7): refused like an unknown name. */
+    if (protobuf_c_enum_descriptor_get_value(edesc, *(int32_t *)dst) == NULL)
+        return lt_jp_fail(jp, "%s is not a value of %s",
+                          lt_jp_describe(json, got, sizeof(got)), edesc->name);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ fields */

@@ -3,7 +3,9 @@
  * Follows the proto3 JSON mapping: lowerCamelCase names on output, both the
  * JSON name and the original field name accepted on input; 64-bit integers as
  * strings on output (numbers or strings accepted); bytes as base64; enums by
- * name (numbers accepted); default values omitted on output; null means absent.
+ * name (the numbers of defined values accepted too; other numbers refused, as
+ * lt_pb_check refuses them on the wire); default values omitted on output;
+ * null means absent.
  * No per-message code: one walker serves every message type. */
 #ifndef LT_JSON_PB_H
 #define LT_JSON_PB_H
@@ -14,7 +16,8 @@
 #include <protobuf-c/protobuf-c.h>
 
 /* Build a message of type desc from a JSON object. Unknown keys, wrong types,
- * out-of-range numbers and invalid text are errors; errstr then names the field
+ * out-of-range numbers, enum values the enum does not define and invalid text
+ * are errors; errstr then names the field
  * path ("child.name.given: expected a string, got number"). The result is freed
  * with protobuf_c_message_free_unpacked(msg, NULL). */
 ProtobufCMessage *lt_json_to_pb(const ProtobufCMessageDescriptor *desc, const json_t *json,

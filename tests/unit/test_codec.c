@@ -153,6 +153,16 @@ static void expect_batch_error(const uint8_t *buf, size_t len, lt_decode_err_t w
     protobuf_c_message_free_unpacked((ProtobufCMessage *)batch, NULL);
 }
 
+/* Pack the sample's batch and expect decoding it to fail as expect_batch_error. */
+static void expect_sample_error(const sample_t *s, lt_decode_err_t want, const char *needle)
+{
+    size_t len = 0;
+    uint8_t *buf = lt_pb_pack(&s->batch.base, &len);
+
+    expect_batch_error(buf, len, want, needle);
+    free(buf);
+}
+
 static void test_batch_round_trip(void)
 {
     sample_t s;
@@ -318,29 +328,21 @@ static void test_unknown_field_nested(void)
 static void test_bad_text(void)
 {
     sample_t s;
-    size_t len = 0;
-    uint8_t *buf;
 
     sample_init(&s);
     s.applicant_name.full = "Ph\xE1\xBA"; /* cut inside a three-byte sequence */
-    buf = lt_pb_pack(&s.batch.base, &len);
-    expect_batch_error(buf, len, LT_DECODE_BAD_TEXT,
-                       "events[1].dossier.applicant.name.full: invalid UTF-8");
-    free(buf);
+    expect_sample_error(&s, LT_DECODE_BAD_TEXT,
+                        "events[1].dossier.applicant.name.full: invalid UTF-8");
 
     sample_init(&s);
     s.child_name.given = "A\x1B[31mB";
-    buf = lt_pb_pack(&s.batch.base, &len);
-    expect_batch_error(buf, len, LT_DECODE_BAD_TEXT,
-                       "events[0].civil_record.birth.child.name.given: control character "
-                       "(byte 0x1b at offset 1)");
-    free(buf);
+    expect_sample_error(&s, LT_DECODE_BAD_TEXT,
+                        "events[0].civil_record.birth.child.name.given: control character "
+                        "(byte 0x1b at offset 1)");
 
     sample_init(&s);
     s.hist[1].by = "cb\x7F";
-    buf = lt_pb_pack(&s.batch.base, &len);
-    expect_batch_error(buf, len, LT_DECODE_BAD_TEXT, "events[1].dossier.history[1].by");
-    free(buf);
+    expect_sample_error(&s, LT_DECODE_BAD_TEXT, "events[1].dossier.history[1].by");
 }
 
 /* protobuf-c would cut "ab\0cd" to "ab"; the wire scan refuses it instead. */
@@ -352,6 +354,37 @@ static void test_nul_in_string(void)
     expect_batch_error(top, sizeof(top), LT_DECODE_BAD_TEXT,
                        "commune_code: control character (byte 0x00 at offset 2)");
     expect_batch_error(nested, sizeof(nested), LT_DECODE_BAD_TEXT, "events[1].entity_id");
+}
+
+/* proto3 enums are open on the wire: protobuf-c keeps any number. The check
+ * walker refuses one its enum does not define, singular or in a repeated
+ * message, as the JSON conversion does, so the sink quarantines it. */
+static void test_bad_enum(void)
+{
+    sample_t s;
+    char errstr[256] = "";
+
+    sample_init(&s);
+    s.child.sex = (Lienthong__V1__Sex)7;
+    expect_sample_error(&s, LT_DECODE_BAD_ENUM,
+                        "events[0].civil_record.birth.child.sex: 7 is not a value of "
+                        "lienthong.v1.Sex");
+
+    sample_init(&s);
+    s.hist[1].status = (Lienthong__V1__DossierStatus)11;
+    expect_sample_error(&s, LT_DECODE_BAD_ENUM,
+                        "events[1].dossier.history[1].status: 11 is not a value of "
+                        "lienthong.v1.DossierStatus");
+
+    sample_init(&s);
+    s.ev[1].op = (Lienthong__V1__Op)-1;
+    ASSERT_EQ_INT(lt_pb_check(&s.batch.base, errstr, sizeof(errstr)), LT_DECODE_BAD_ENUM);
+    ASSERT_EQ_STR(errstr, "events[1].op: -1 is not a value of lienthong.v1.Op");
+
+    /* 0 (UNSPECIFIED) is a value of every enum */
+    sample_init(&s);
+    s.child.sex = LIENTHONG__V1__SEX__SEX_UNSPECIFIED;
+    ASSERT_EQ_INT(lt_pb_check(&s.batch.base, errstr, sizeof(errstr)), LT_DECODE_OK);
 }
 
 static void test_pb_check_direct(void)
@@ -491,6 +524,7 @@ static void test_err_codes(void)
     ASSERT_EQ_STR(lt_decode_err_code(LT_DECODE_MALFORMED), "malformed");
     ASSERT_EQ_STR(lt_decode_err_code(LT_DECODE_UNKNOWN_FIELD), "unknown_field");
     ASSERT_EQ_STR(lt_decode_err_code(LT_DECODE_BAD_TEXT), "bad_text");
+    ASSERT_EQ_STR(lt_decode_err_code(LT_DECODE_BAD_ENUM), "bad_enum");
 }
 
 int main(void)
@@ -503,6 +537,7 @@ int main(void)
     RUN_TEST(test_unknown_field_nested);
     RUN_TEST(test_bad_text);
     RUN_TEST(test_nul_in_string);
+    RUN_TEST(test_bad_enum);
     RUN_TEST(test_pb_check_direct);
     RUN_TEST(test_text_check);
     RUN_TEST(test_payload_hash);

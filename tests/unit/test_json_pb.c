@@ -57,6 +57,16 @@ static json_t *through_pb(const ProtobufCMessageDescriptor *desc, const char *te
         json_decref(want_);                                                             \
     } while (0)
 
+/* Asserts that text does not convert, with an error message equal to want. */
+#define ASSERT_JSON_REFUSED(desc, text, want)                                           \
+    do {                                                                                \
+        char errstr_[256] = "";                                                         \
+        json_t *got_ = through_pb(desc, text, errstr_, sizeof(errstr_));                \
+        ASSERT_TRUE(got_ == NULL);                                                      \
+        ASSERT_EQ_STR(errstr_, want);                                                   \
+        json_decref(got_);                                                              \
+    } while (0)
+
 /* ------------------------------------------------------------------ the model */
 
 /* Every message type of the wire contract: the types reachable from Batch and
@@ -512,11 +522,18 @@ static void test_enums(void)
     ASSERT_JSON_MAPS(p, "{\"sex\": \"SEX_FEMALE\"}", "{\"sex\": \"SEX_FEMALE\"}");
     ASSERT_JSON_MAPS(p, "{\"sex\": 2}", "{\"sex\": \"SEX_FEMALE\"}");
     ASSERT_JSON_MAPS(p, "{\"sex\": 1.0}", "{\"sex\": \"SEX_MALE\"}");
-    /* proto3 enums are open: an unknown number passes, as in binary */
-    ASSERT_JSON_MAPS(p, "{\"sex\": 9}", "{\"sex\": 9}");
-    ASSERT_JSON_MAPS(p, "{\"sex\": -3}", "{\"sex\": -3}");
     ASSERT_JSON_MAPS(p, "{\"sex\": \"SEX_UNSPECIFIED\"}", "{}");
     ASSERT_JSON_MAPS(p, "{\"sex\": 0}", "{}");
+    /* A number outside the enum would be stored as a code nobody can read:
+     * refused, like an unknown name. */
+    ASSERT_JSON_REFUSED(p, "{\"sex\": 7}",
+                        "sex: number 7 is not a value of lienthong.v1.Sex");
+    ASSERT_JSON_REFUSED(p, "{\"sex\": -3}",
+                        "sex: number -3 is not a value of lienthong.v1.Sex");
+    ASSERT_JSON_REFUSED(&lienthong__v1__dossier__descriptor,
+                        "{\"history\": [{\"status\": 4}, {\"status\": 11}]}",
+                        "history[1].status: number 11 is not a value of "
+                        "lienthong.v1.DossierStatus");
 }
 
 static void test_bytes_base64(void)
