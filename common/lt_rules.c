@@ -30,6 +30,8 @@ static const char *const lt_rule_names[] = {
     "terminal_status",
     "time_order",
     "kind_mismatch",
+    "missing_received_at",
+    "history_too_long",
 };
 
 const char *lt_rule_code_name(int code)
@@ -354,12 +356,41 @@ int lt_rule_dossier_transition(lt_dossier_status_t from, lt_dossier_status_t to,
                         lt_status_names[from], lt_status_names[to]);
 }
 
+int lt_rule_status_received(lt_dossier_status_t status)
+{
+    /* NEW's successors other than ACCEPTED: a dossier can end there unreceived */
+    return lt_status_valid(status) && status != LT_DOSSIER_NEW &&
+           status != LT_DOSSIER_NOT_ACCEPTED && status != LT_DOSSIER_WITHDRAWN;
+}
+
+int lt_rule_dossier_received(lt_dossier_status_t status, size_t n_history,
+                             int64_t received_at_us, char *errstr, size_t errstr_size)
+{
+    if (!lt_rule_status_received(status) || n_history > 0 || received_at_us != 0)
+        return LT_RULE_OK;
+    return LT_RULE_FAIL(LT_RULE_MISSING_RECEIVED_AT,
+                        "a dossier at status %s has been received, but it has neither a "
+                        "receipt time nor a status history to say when",
+                        lt_status_names[status]);
+}
+
+int lt_rule_dossier_history_length(size_t n, char *errstr, size_t errstr_size)
+{
+    if (n <= LT_DOSSIER_HISTORY_MAX)
+        return LT_RULE_OK;
+    return LT_RULE_FAIL(LT_RULE_HISTORY_TOO_LONG,
+                        "status history has %zu steps, more than the %d allowed", n,
+                        LT_DOSSIER_HISTORY_MAX);
+}
+
 int lt_rule_dossier_history(const lt_dossier_step_t *steps, size_t n, char *errstr,
                             size_t errstr_size)
 {
     char why[160];
     int rc;
 
+    if ((rc = lt_rule_dossier_history_length(n, errstr, errstr_size)) != 0)
+        return rc;
     if (n == 0)
         return LT_RULE_OK;
     if (!lt_status_valid(steps[0].status))

@@ -37,6 +37,8 @@ typedef enum {
     LT_RULE_TERMINAL_STATUS = -15,       /* a change out of a terminal status */
     LT_RULE_TIME_ORDER = -16,            /* status history times go backwards */
     LT_RULE_KIND_MISMATCH = -17,         /* a record kind that is not the record carried */
+    LT_RULE_MISSING_RECEIVED_AT = -18,   /* received, but nothing says when */
+    LT_RULE_HISTORY_TOO_LONG = -19,      /* more than LT_DOSSIER_HISTORY_MAX steps */
 } lt_rule_code_t;
 
 /* "ok", "bad_text", "bad_date", ..., or "unknown" for any other value. */
@@ -143,14 +145,35 @@ int lt_rule_dossier_transition(lt_dossier_status_t from, lt_dossier_status_t to,
                                char *errstr, size_t errstr_size)
     __attribute__((warn_unused_result));
 
+/* 1 when a dossier at status has certainly been received (ACCEPTED, and every
+ * status reachable only through it); 0 for NEW, NOT_ACCEPTED and WITHDRAWN,
+ * which a dossier submitted online can reach without being received. */
+int lt_rule_status_received(lt_dossier_status_t status);
+
+/* A received dossier (lt_rule_status_received) says when: it carries a status
+ * history (which starts at its reception) or a receipt time, else
+ * LT_RULE_MISSING_RECEIVED_AT. */
+int lt_rule_dossier_received(lt_dossier_status_t status, size_t n_history,
+                             int64_t received_at_us, char *errstr, size_t errstr_size)
+    __attribute__((warn_unused_result));
+
 typedef struct lt_dossier_step {
     lt_dossier_status_t status;
     int64_t at_us;
 } lt_dossier_step_t;
 
-/* A whole status history: it starts at NEW (online) or ACCEPTED (at the desk),
- * every step is an allowed transition, and times never go backwards
- * (LT_RULE_TIME_ORDER). An empty history passes. */
+/* Most steps a status history may have. Every step is checked, so the cap
+ * bounds the work and the province's lt.dossier_history rows per dossier; real
+ * histories have tens of steps (each request to supplement adds two). */
+#define LT_DOSSIER_HISTORY_MAX 1000
+
+/* n may be at most LT_DOSSIER_HISTORY_MAX, else LT_RULE_HISTORY_TOO_LONG. */
+int lt_rule_dossier_history_length(size_t n, char *errstr, size_t errstr_size)
+    __attribute__((warn_unused_result));
+
+/* A whole status history: at most LT_DOSSIER_HISTORY_MAX steps, it starts at
+ * NEW (online) or ACCEPTED (at the desk), every step is an allowed transition,
+ * and times never go backwards (LT_RULE_TIME_ORDER). An empty history passes. */
 int lt_rule_dossier_history(const lt_dossier_step_t *steps, size_t n, char *errstr,
                             size_t errstr_size) __attribute__((warn_unused_result));
 

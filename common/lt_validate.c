@@ -326,6 +326,28 @@ static lt_dossier_status_t lt_v_status(Lienthong__V1__DossierStatus status)
     return v ? lt_rule_status_from_name(v->name) : LT_DOSSIER_UNSPECIFIED;
 }
 
+/* Every step of the history (refused as a whole past LT_DOSSIER_HISTORY_MAX,
+ * never checked in part), and the current status is its last. */
+static int lt_v_history(const Lienthong__V1__Dossier *d, lt_dossier_status_t status,
+                        lt_validate_result_t *r)
+{
+    lt_dossier_step_t steps[LT_DOSSIER_HISTORY_MAX];
+    size_t n = d->n_history;
+    LT_V_RULE(r, "history", lt_rule_dossier_history_length(n, errstr, errstr_size));
+    for (size_t i = 0; i < n; i++)
+        steps[i] = (lt_dossier_step_t){lt_v_status(d->history[i]->status),
+                                       d->history[i]->at_us};
+    LT_V_RULE(r, "history", lt_rule_dossier_history(steps, n, errstr, errstr_size));
+    if (n && steps[n - 1].status != status) {
+        char detail[160];
+        snprintf(detail, sizeof(detail),
+                 "%s differs from the last status of the history, %s",
+                 lt_rule_status_name(status), lt_rule_status_name(steps[n - 1].status));
+        return lt_v_fail(r, LT_RULE_BAD_STATUS_TRANSITION, "status", detail);
+    }
+    return 0;
+}
+
 static int lt_v_dossier(const lt_validate_ctx_t *ctx, const Lienthong__V1__Dossier *d,
                         lt_validate_result_t *r)
 {
@@ -336,14 +358,11 @@ static int lt_v_dossier(const lt_validate_ctx_t *ctx, const Lienthong__V1__Dossi
     lt_dossier_status_t status = lt_v_status(d->status);
     if (status == LT_DOSSIER_UNSPECIFIED)
         return lt_v_fail(r, LT_RULE_BAD_STATUS, "status", "no dossier status");
-    lt_dossier_step_t steps[64];
-    size_t n = d->n_history < 64 ? d->n_history : 64;
-    for (size_t i = 0; i < n; i++)
-        steps[i] = (lt_dossier_step_t){lt_v_status(d->history[i]->status), d->history[i]->at_us};
-    LT_V_RULE(r, "history", lt_rule_dossier_history(steps, n, errstr, errstr_size));
-    if (n && steps[n - 1].status != status)
-        return lt_v_fail(r, LT_RULE_BAD_STATUS_TRANSITION, "status",
-                         "differs from the last status of the history");
+    LT_V_RULE(r, "receivedAtUs",
+              lt_rule_dossier_received(status, d->n_history, d->received_at_us, errstr,
+                                       errstr_size));
+    if (lt_v_history(d, status, r) != 0)
+        return r->code;
     if (d->applicant)
         lt_v_subject(r, d->applicant->name, NULL);
     (void)ctx;

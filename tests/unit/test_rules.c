@@ -220,6 +220,16 @@ static void dossier_status_row(const lt_tsv_t *t)
         rc = lt_rule_dossier_transition(lt_rule_status_from_name(t->field[1]),
                                         lt_rule_status_from_name(t->field[2]), errstr,
                                         sizeof(errstr));
+    } else if (strcmp(t->field[0], "received") == 0) {
+        /* what the dossier carries besides its status: history, receivedAt, both, none */
+        const char *has = t->field[2];
+        int history = !strcmp(has, "history") || !strcmp(has, "both");
+        int received = !strcmp(has, "receivedAt") || !strcmp(has, "both");
+        if (!history && !received && strcmp(has, "none") != 0)
+            LT_FAIL_("%s:%d: carries \"%s\"?", t->path, t->lineno, has);
+        rc = lt_rule_dossier_received(lt_rule_status_from_name(t->field[1]),
+                                      history ? 2 : 0, received ? 1794318087000000 : 0,
+                                      errstr, sizeof(errstr));
     } else {
         size_t n = parse_history(t->field[1], steps, 32);
         rc = lt_rule_dossier_history(steps, n, errstr, sizeof(errstr));
@@ -252,6 +262,39 @@ static void test_dossier_status(void)
     ASSERT_EQ_STR(errstr,
                   "dossier status WITHDRAWN is terminal: it cannot change to ACCEPTED");
     ASSERT_EQ_INT(lt_rule_dossier_history(NULL, 0, errstr, sizeof(errstr)), LT_RULE_OK);
+    ASSERT_EQ_INT(lt_rule_dossier_received(LT_DOSSIER_IN_PROCESS, 0, 0, errstr,
+                                           sizeof(errstr)),
+                  LT_RULE_MISSING_RECEIVED_AT);
+    ASSERT_EQ_STR(errstr, "a dossier at status IN_PROCESS has been received, but it has "
+                          "neither a receipt time nor a status history to say when");
+}
+
+/* Every step of a long history is checked; beyond the cap the history is
+ * refused as a whole, never cut. */
+static void test_dossier_history_long(void)
+{
+    static lt_dossier_step_t steps[LT_DOSSIER_HISTORY_MAX + 1];
+    const size_t max = LT_DOSSIER_HISTORY_MAX;
+    char errstr[256] = "";
+
+    /* NEW, ACCEPTED, then IN_PROCESS <-> SUPPLEMENT_REQUESTED, one step a second */
+    for (size_t i = 0; i <= max; i++)
+        steps[i] = (lt_dossier_step_t){i == 0   ? LT_DOSSIER_NEW
+                                       : i == 1 ? LT_DOSSIER_ACCEPTED
+                                       : i % 2  ? LT_DOSSIER_SUPPLEMENT_REQUESTED
+                                                : LT_DOSSIER_IN_PROCESS,
+                                       (int64_t)i * 1000000};
+    ASSERT_EQ_INT(lt_rule_dossier_history(steps, max, errstr, sizeof(errstr)),
+                  LT_RULE_OK);
+    ASSERT_EQ_INT(lt_rule_dossier_history(steps, max + 1, errstr, sizeof(errstr)),
+                  LT_RULE_HISTORY_TOO_LONG);
+    ASSERT_EQ_STR(errstr, "status history has 1001 steps, more than the 1000 allowed");
+    ASSERT_EQ_INT(lt_rule_dossier_history_length(max, errstr, sizeof(errstr)),
+                  LT_RULE_OK);
+    steps[max - 1].status = LT_DOSSIER_NEW; /* the very last step goes back */
+    ASSERT_EQ_INT(lt_rule_dossier_history(steps, max, errstr, sizeof(errstr)),
+                  LT_RULE_BAD_STATUS_TRANSITION);
+    ASSERT_CONTAINS(errstr, "status history step 999: ");
 }
 
 /* ------------------------------------------------------------ units */
@@ -331,13 +374,17 @@ static void test_code_names(void)
                                         "bad_status_transition",
                                         "terminal_status",
                                         "time_order",
-                                        "kind_mismatch"};
+                                        "kind_mismatch",
+                                        "missing_received_at",
+                                        "history_too_long"};
     /* Stored with quarantined records: the numbering must never change. */
     for (int i = 0; i < (int)(sizeof(names) / sizeof(*names)); i++)
         ASSERT_EQ_STR(lt_rule_code_name(-i), names[i]);
     ASSERT_EQ_INT(LT_RULE_TIME_ORDER, -16);
     ASSERT_EQ_INT(LT_RULE_KIND_MISMATCH, -17);
-    ASSERT_EQ_STR(lt_rule_code_name(-18), "unknown");
+    ASSERT_EQ_INT(LT_RULE_MISSING_RECEIVED_AT, -18);
+    ASSERT_EQ_INT(LT_RULE_HISTORY_TOO_LONG, -19);
+    ASSERT_EQ_STR(lt_rule_code_name(-20), "unknown");
     ASSERT_EQ_STR(lt_rule_code_name(1), "unknown");
 }
 
@@ -378,6 +425,7 @@ int main(void)
     RUN_TEST(test_date_from_us);
     RUN_TEST(test_dossier_code);
     RUN_TEST(test_dossier_status);
+    RUN_TEST(test_dossier_history_long);
     RUN_TEST(test_unit_rules);
     RUN_TEST(test_units_without_merges);
     lt_units_destroy(units);

@@ -1,6 +1,7 @@
 /* The rules applied to whole payloads (lt_validate), table-driven from
  * tests/data/validate/cases.tsv: a valid sample, one field changed, the rule
- * that must catch it. Plus NFC normalisation of every string. */
+ * that must catch it. Plus histories too long for a table row, and NFC
+ * normalisation of every string. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,14 +35,18 @@ static int set_path(json_t *root, const char *path, const char *value)
                                : json_object_set_new(node, seg, v);
 }
 
-static Lienthong__V1__Event *load_event(const char *sample, const char *path, const char *value)
+/* The sample with up to two edits (path "-" or NULL: none) as an Event. */
+static Lienthong__V1__Event *load_event_edits(const char *sample, const char *path,
+                                              const char *value, const char *path2,
+                                              const char *value2)
 {
     char file[1024], errstr[512];
     snprintf(file, sizeof(file), "%s/json_pb/%s", data_dir, sample);
     json_t *json = json_load_file(file, 0, NULL);
     if (!json)
         return NULL;
-    if (strcmp(path, "-") != 0 && set_path(json, path, value) != 0) {
+    if ((strcmp(path, "-") != 0 && set_path(json, path, value) != 0) ||
+        (path2 && set_path(json, path2, value2) != 0)) {
         json_decref(json);
         return NULL;
     }
@@ -51,6 +56,12 @@ static Lienthong__V1__Event *load_event(const char *sample, const char *path, co
     if (!msg)
         fprintf(stderr, "%s %s: %s\n", sample, path, errstr);
     return (Lienthong__V1__Event *)msg;
+}
+
+static Lienthong__V1__Event *load_event(const char *sample, const char *path,
+                                        const char *value)
+{
+    return load_event_edits(sample, path, value, NULL, NULL);
 }
 
 static void run_case(const lt_validate_ctx_t *ctx, char *line, int lineno)
@@ -123,6 +134,69 @@ static void test_subject_extracted(void)
     lt_units_destroy(units);
 }
 
+/* dossier.json with a history of n steps: NEW, ACCEPTED, then IN_PROCESS and
+ * SUPPLEMENT_REQUESTED in turn, one a minute; the current status is the last. */
+static Lienthong__V1__Event *load_long_dossier(size_t n)
+{
+    const char *const cycle[] = {"DOSSIER_STATUS_IN_PROCESS",
+                                 "DOSSIER_STATUS_SUPPLEMENT_REQUESTED"};
+    json_t *history = json_array();
+    const char *status = "";
+    for (size_t i = 0; i < n; i++) {
+        status = i == 0   ? "DOSSIER_STATUS_NEW"
+                 : i == 1 ? "DOSSIER_STATUS_ACCEPTED"
+                          : cycle[i % 2];
+        char at[32];
+        snprintf(at, sizeof(at), "%lld", 1794318087000000LL + (long long)i * 60000000LL);
+        json_array_append_new(history,
+                              json_pack("{s:s, s:s}", "status", status, "atUs", at));
+    }
+    char *text = json_dumps(history, JSON_COMPACT);
+    char status_json[64];
+    snprintf(status_json, sizeof(status_json), "\"%s\"", status);
+    Lienthong__V1__Event *ev = load_event_edits("dossier.json", "dossier.history", text,
+                                                "dossier.status", status_json);
+    free(text);
+    json_decref(history);
+    return ev;
+}
+
+static void expect_rule(const lt_validate_ctx_t *ctx, Lienthong__V1__Event *ev,
+                        const char *code, const char *text)
+{
+    lt_validate_result_t r;
+    ASSERT_TRUE(ev != NULL);
+    if (!ev)
+        return;
+    lt_validate_event(ctx, ev, &r);
+    ASSERT_EQ_STR(lt_rule_code_name(r.code), code);
+    ASSERT_CONTAINS(r.text, text);
+    protobuf_c_message_free_unpacked(&ev->base, NULL);
+}
+
+/* Every step of a history is checked, however long; past the cap the dossier
+ * is refused, never checked in part. */
+static void test_long_history(void)
+{
+    char errstr[512];
+    lt_units_t *units = lt_units_open(NULL, errstr, sizeof(errstr));
+    lt_validate_ctx_t ctx = {units, "01", "00004", "2025-07-01"};
+    Lienthong__V1__Event *ev = load_long_dossier(70);
+
+    expect_rule(&ctx, load_long_dossier(70), "ok", "");
+    /* step 66 jumps from SUPPLEMENT_REQUESTED to PROCESSED */
+    Lienthong__V1__DossierStatusChange *step = ev ? ev->dossier->history[66] : NULL;
+    if (step)
+        step->status = LIENTHONG__V1__DOSSIER_STATUS__DOSSIER_STATUS_PROCESSED;
+    expect_rule(&ctx, ev, "bad_status_transition",
+                "history: status history step 66: dossier status cannot change from "
+                "SUPPLEMENT_REQUESTED to PROCESSED");
+    expect_rule(&ctx, load_long_dossier(LT_DOSSIER_HISTORY_MAX), "ok", "");
+    expect_rule(&ctx, load_long_dossier(LT_DOSSIER_HISTORY_MAX + 1), "history_too_long",
+                "history: status history has 1001 steps, more than the 1000 allowed");
+    lt_units_destroy(units);
+}
+
 static void test_nfc(void)
 {
     char errstr[256];
@@ -143,6 +217,7 @@ int main(void)
     snprintf(data_dir, sizeof(data_dir), "%s", data ? data : "tests/data");
     RUN_TEST(test_cases);
     RUN_TEST(test_subject_extracted);
+    RUN_TEST(test_long_history);
     RUN_TEST(test_nfc);
     return LT_TEST_EXIT();
 }
