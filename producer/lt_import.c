@@ -204,6 +204,66 @@ static int lt_import_version(json_t *row, uint64_t *version)
     return -1;
 }
 
+/* The top-level fields of an import row: its JSON name and, where it differs,
+ * its outbox column name. Any other name is refused: its data would be lost. */
+typedef struct lt_import_field {
+    const char *name, *column;
+} lt_import_field_t;
+
+static const lt_import_field_t lt_import_fields[] = {
+    {"entityType", "entity_type"}, {"entityId", "entity_id"},     {"version", NULL},
+    {"op", NULL},                  {"occurredAt", "occurred_at"}, {"payload", NULL},
+};
+
+#define LT_IMPORT_FIELD_LIST "entityType, entityId, version, op, occurredAt and payload"
+
+static const lt_import_field_t *lt_import_field_named(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(lt_import_fields) / sizeof(*lt_import_fields); i++) {
+        const lt_import_field_t *f = &lt_import_fields[i];
+        if ((strlen(f->name) == len && !strncmp(name, f->name, len)) ||
+            (f->column && strlen(f->column) == len && !strncmp(name, f->column, len)))
+            return f;
+    }
+    return NULL;
+}
+
+/* A name from the file, safe to print: control characters become '?', and a
+ * long one is cut (at a character boundary) with "...". */
+static const char *lt_import_excerpt(const char *s, char *out, size_t size)
+{
+    size_t len = strlen(s), n = len < size - 4 ? len : size - 4;
+    while (n < len && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7F ? '?' : s[i];
+    strcpy(out + n, n < len ? "..." : "");
+    return out;
+}
+
+/* The first top-level name of row that is not a field of an import row, or
+ * that gives a field a second time under its column name; NULL if none. why
+ * gets the reason. */
+static const char *lt_import_bad_name(json_t *row, char *why, size_t why_size)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(row, key, value) {
+        const lt_import_field_t *f = lt_import_field_named(key, strlen(key));
+        if (!f) {
+            lt_strlcpy(why, "unknown field: an import row has " LT_IMPORT_FIELD_LIST,
+                       why_size);
+            return key;
+        }
+        if (f->column && !strcmp(key, f->column) && json_object_get(row, f->name)) {
+            snprintf(why, why_size, "field given twice, as %s and as %s", f->name,
+                     f->column);
+            return key;
+        }
+    }
+    return NULL;
+}
+
 /* Check one row like the agent will, and queue it. Returns -1 only on a
  * database error; a bad row is reported and counted. */
 static int lt_import_row(lt_import_t *imp, json_t *row, long line, const char *raw)
@@ -218,6 +278,11 @@ static int lt_import_row(lt_import_t *imp, json_t *row, long line, const char *r
     imp->stats->rows++;
     if (!json_is_object(row))
         return lt_import_bad(imp, line, NULL, "not a JSON object", raw), 0;
+    char why[160], name[80];
+    const char *bad_name = lt_import_bad_name(row, why, sizeof(why));
+    if (bad_name)
+        return lt_import_bad(imp, line, lt_import_excerpt(bad_name, name, sizeof(name)),
+                             why, raw), 0;
     if (!type || (strcmp(type, "civil_record") && strcmp(type, "dossier")))
         return lt_import_bad(imp, line, "entityType", "must be \"civil_record\" or \"dossier\"", raw), 0;
     if (!id || !id[0] || strlen(id) > 128)
@@ -423,6 +488,50 @@ static void lt_csv_free_fields(char **fields, int n)
         free(fields[i]);
 }
 
+/* The import row field a column path starts with ("payload" for
+ * "payload.birth.child.name.full"), or NULL. */
+static const lt_import_field_t *lt_csv_column_field(const char *path)
+{
+    return lt_import_field_named(path, strcspn(path, "."));
+}
+
+static int lt_csv_header_error(lt_import_t *imp, size_t column, const char *problem)
+{
+    char name[80];
+    return lt_err(imp->errstr, sizeof(imp->errstr),
+                  "%s:1: column %zu \"%s\" %s; nothing was imported", imp->opts->path,
+                  column + 1, lt_import_excerpt(imp->header[column], name, sizeof(name)),
+                  problem);
+}
+
+/* Every column of the header names a field of an import row, once. An unknown
+ * column (one renamed to "colour") or a repeated one would lose its data on
+ * every row, so the whole file is refused before a row is read: the person
+ * fixes the header once instead of reading a reject for every row. */
+static int lt_csv_check_header(lt_import_t *imp)
+{
+    for (size_t i = 0; i < imp->n_header; i++) {
+        const lt_import_field_t *field = lt_csv_column_field(imp->header[i]);
+        if (!field)
+            return lt_csv_header_error(
+                imp, i,
+                "is not a field of an import row: the header names " LT_IMPORT_FIELD_LIST
+                " (payload as paths such as payload.birth.child.name.full)");
+        for (size_t j = 0; j < i; j++) {
+            int same_path = !strcmp(imp->header[i], imp->header[j]);
+            int same_field = strcmp(field->name, "payload") != 0 &&
+                             lt_csv_column_field(imp->header[j]) == field;
+            if (same_path || same_field) {
+                char problem[64];
+                snprintf(problem, sizeof(problem), "gives the same field as column %zu",
+                         j + 1);
+                return lt_csv_header_error(imp, i, problem);
+            }
+        }
+    }
+    return 0;
+}
+
 static int lt_import_csv(lt_import_t *imp)
 {
     char **fields = NULL;
@@ -442,6 +551,10 @@ static int lt_import_csv(lt_import_t *imp)
     fields = NULL;
     cap = 0;
     lineno += lines;
+    if (lt_csv_check_header(imp) != 0) {
+        lt_buf_free(&raw);
+        return -1;
+    }
     while (rc == 0 && !lt_stop_requested) {
         long start = lineno;
         n = lt_csv_record(imp->fp, &raw, &fields, &cap, &lines);

@@ -10,6 +10,11 @@
  * as dotted paths such as payload.birth.child.name.full or payload.history.0.status):
  *   {"entityType": "civil_record", "entityId": "KS-2025-000123", "version": 1,
  *    "op": "upsert", "occurredAt": "2025-06-30T09:15:00+07:00", "payload": {...}}
+ * entity_type, entity_id and occurred_at (the outbox column names) are accepted
+ * too. Nothing is silently dropped: any other top-level name (an NDJSON
+ * "comment") makes its row bad, like an unknown payload field; a CSV header
+ * column that names no field (a column renamed to "colour") or repeats one
+ * refuses the whole file before any row is read, since it would spoil every row.
  */
 #ifndef LT_IMPORT_H
 #define LT_IMPORT_H
@@ -42,7 +47,8 @@ typedef struct lt_import_stats {
 } lt_import_stats_t;
 
 /* Import a file into the outbox of pg. Returns 0 when the file was read to
- * the end (bad rows included), -1 when it could not be (errstr says why). */
+ * the end (bad rows included), -1 when it could not be (errstr says why, e.g.
+ * "x.csv:1: column 7 "colour" is not a field of an import row: ..."). */
 int lt_import_file(PGconn *pg, const lt_import_opts_t *opts, lt_import_stats_t *stats,
                    char *errstr, size_t errstr_size);
 

@@ -4,7 +4,8 @@
 # hundred bad rows of every kind. Each bad row is reported with its line and
 # reason, every good row reaches the province, a second import adds nothing,
 # and a record typed in later keeps its real occurredAt. A CSV export of the
-# same data (header row = field paths) imports too.
+# same data (header row = field paths) imports too. Names that are not fields
+# of an import row are refused and named, never dropped with their data.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -13,6 +14,51 @@ EVERY=250 # one bad row in 250: 400 bad rows
 t_setup 19 2
 c=${T_COMMUNES[0]}
 csv_commune=${T_COMMUNES[1]}
+
+# ---- no data dropped silently: a top-level name that is not a field of an import
+# row (an NDJSON "comment", a CSV column renamed to "colour") is refused and named,
+# and nothing of those rows reaches the outbox. First, so that a regression fails
+# fast; every row here is refused, so the counts further down are not affected.
+cat >"$T_DIR/unknown.ndjson" <<'EOF'
+{"entityType": "dossier", "entityId": "LT-UNKNOWN-1", "version": 1, "op": "upsert", "occurredAt": "2026-11-20T09:15:00+07:00", "payload": {"dossierCode": "000.00.04.H01-261120-0123", "status": "DOSSIER_STATUS_NEW"}, "comment": "nhập lại từ hồ sơ giấy"}
+{"entityType": "civil_record", "entityId": "LT-UNKNOWN-2", "version": 2, "comment": "trùng", "op": "delete", "occurredAt": "2026-11-20"}
+{"entityType": "civil_record", "entityId": "LT-UNKNOWN-3", "entity_id": "LT-UNKNOWN-4", "version": 2, "op": "delete", "occurredAt": "2026-11-20"}
+EOF
+st=0
+"$AGENT" -c "$T_DIR/agent_$c.ini" import "$T_DIR/unknown.ndjson" --no-progress \
+    --rejects "$T_DIR/unknown_rejects.ndjson" >"$T_DIR/unknown.out" 2>"$T_DIR/unknown.err" || st=$?
+t_assert_eq 3 "$st" "exit status of an import whose rows carry unknown names"
+grep -q "3 rows .* 0 added to the outbox, 0 already there, 3 bad" "$T_DIR/unknown.out" ||
+    t_fail "summary of the import with unknown names: $(cat "$T_DIR/unknown.out")"
+t_assert_eq "1 comment: unknown field|2 comment: unknown field|3 entity_id: field given twice" \
+    "$(python3 -c 'import json, sys
+print("|".join("%d %s: %s" % (r["line"], r["field"], r["reason"].split(",")[0].split(":")[0])
+               for r in map(json.loads, open(sys.argv[1], encoding="utf-8"))))' \
+        "$T_DIR/unknown_rejects.ndjson")" "rejects of the rows with unknown names"
+grep -q "unknown.ndjson:1: comment: unknown field" "$T_DIR/unknown.err" ||
+    t_fail "stderr does not name the unknown field: $(head -3 "$T_DIR/unknown.err")"
+
+# A CSV whose header names no field, or one field twice, is refused before any
+# row is read: exit status 1 and a message naming the column.
+csv_refused() { # FILE HEADER ROW MESSAGE
+    local st=0
+    printf '%s\n' "$2" "$3" >"$T_DIR/$1"
+    "$AGENT" -c "$T_DIR/agent_$c.ini" import "$T_DIR/$1" --no-progress \
+        >"$T_DIR/$1.out" 2>"$T_DIR/$1.err" || st=$?
+    t_assert_eq 1 "$st" "exit status of importing $1"
+    grep -qF "$1:1: $4" "$T_DIR/$1.err" ||
+        t_fail "importing $1: expected \"$4\", got: $(cat "$T_DIR/$1.out" "$T_DIR/$1.err")"
+}
+csv_refused unknown.csv \
+    'entityType,entityId,version,op,occurredAt,payload.dossierCode,payload.status,colour' \
+    'dossier,LT-UNKNOWN-5,1,upsert,2026-11-20T09:15,000.00.04.H01-261120-0124,DOSSIER_STATUS_NEW,xanh' \
+    'column 8 "colour" is not a field of an import row'
+csv_refused twice.csv 'entityType,entityId,version,op,occurredAt,entity_id' \
+    'civil_record,LT-UNKNOWN-6,1,delete,2026-11-20,LT-UNKNOWN-7' \
+    'column 6 "entity_id" gives the same field as column 2'
+t_assert_eq 0 "$(t_sql "$(t_cdb "$c")" "SELECT count(*) FROM lt.outbox")" \
+    "outbox rows after the imports with unknown names"
+t_log "ok: unknown top-level names refused and named; nothing of those rows imported"
 
 # ---- a realistic export: the generator's activity in a scratch outbox, as NDJSON
 src="lt_t_${T_NAME}_source"
