@@ -145,8 +145,8 @@ lt_pg_rc_t lt_pg_classify(PGconn *conn, const PGresult *res)
     return lt_pg_classify_sqlstate(state);
 }
 
-static lt_pg_rc_t lt_pg_report(PGconn *conn, const PGresult *res, const char *sql, char *errstr,
-                               size_t errstr_size)
+lt_pg_rc_t lt_pg_report(PGconn *conn, const PGresult *res, const char *sql, char *errstr,
+                        size_t errstr_size)
 {
     lt_pg_rc_t rc = lt_pg_classify(conn, res);
     if (rc != LT_PG_OK) {
@@ -233,8 +233,13 @@ int lt_pg_wait_ready(const char *conninfo, int max_ms)
 
 void lt_pg_pause(const char *conninfo, int *backoff_ms)
 {
-    lt_sleep_ms(lt_backoff_next(backoff_ms, 5000));
-    lt_pg_wait_ready(conninfo, 30000);
+    /* A server that answers but fails us (too many connections, a
+     * serialization conflict) gets a growing pause; an absent one is
+     * watched, so work resumes as soon as it is back. */
+    if (PQping(conninfo) == PQPING_OK)
+        lt_sleep_ms(lt_backoff_next(backoff_ms, 5000));
+    else
+        lt_pg_wait_ready(conninfo, 30000);
 }
 
 const char *lt_pg_rc_name(lt_pg_rc_t rc)

@@ -32,6 +32,11 @@ PGconn *lt_pg_connect(const char *conninfo, const char *application_name, char *
 /* Classify a result (NULL res means the connection failed). */
 lt_pg_rc_t lt_pg_classify(PGconn *conn, const PGresult *res);
 
+/* Classify res; when it failed, errstr says "PostgreSQL <kind> (SQLSTATE X)
+ * in "<first line of sql>": <message>". Returns the class. */
+lt_pg_rc_t lt_pg_report(PGconn *conn, const PGresult *res, const char *sql, char *errstr,
+                        size_t errstr_size);
+
 /* Classify an SQLSTATE code ("42P01") by the rule above. */
 lt_pg_rc_t lt_pg_classify_sqlstate(const char *state);
 
@@ -61,9 +66,9 @@ lt_pg_rc_t lt_pg_ensure(PGconn *conn, char *errstr, size_t errstr_size);
  * fraction of a second of its return. */
 int lt_pg_wait_ready(const char *conninfo, int max_ms);
 
-/* The pause after LT_PG_RETRY: a short sleep growing from *backoff_ms up to
- * 5 s (so a server that answers but keeps failing is not hammered), then
- * lt_pg_wait_ready for at most 30 s. */
+/* The pause after LT_PG_RETRY: while the server is away, lt_pg_wait_ready
+ * (at most 30 s); when it answers but failed us, a sleep growing from
+ * *backoff_ms up to 5 s, so it is not hammered. */
 void lt_pg_pause(const char *conninfo, int *backoff_ms);
 
 #endif

@@ -633,9 +633,10 @@ static lt_pg_rc_t lt_apply_copy_from(PGconn *pg, const char *copy_sql, const lt_
                                      char *errstr, size_t errstr_size)
 {
     PGresult *res = PQexec(pg, copy_sql);
-    lt_pg_rc_t rc = lt_pg_classify(pg, res);
+    lt_pg_rc_t rc = lt_pg_report(pg, res, copy_sql, errstr, errstr_size);
     if (rc != LT_PG_OK || PQresultStatus(res) != PGRES_COPY_IN) {
-        lt_err(errstr, errstr_size, "%s: %s", copy_sql, PQerrorMessage(pg));
+        if (rc == LT_PG_OK)
+            lt_err(errstr, errstr_size, "%s: not in COPY mode", copy_sql);
         PQclear(res);
         return rc == LT_PG_OK ? LT_PG_FATAL : rc;
     }
@@ -646,10 +647,8 @@ static lt_pg_rc_t lt_apply_copy_from(PGconn *pg, const char *copy_sql, const lt_
     }
     rc = LT_PG_OK;
     while ((res = PQgetResult(pg)) != NULL) {
-        if (rc == LT_PG_OK && lt_pg_classify(pg, res) != LT_PG_OK) {
-            rc = lt_pg_classify(pg, res);
-            lt_err(errstr, errstr_size, "%s: %s", copy_sql, PQresultErrorMessage(res));
-        }
+        if (rc == LT_PG_OK)
+            rc = lt_pg_report(pg, res, copy_sql, errstr, errstr_size);
         PQclear(res);
     }
     return rc;
