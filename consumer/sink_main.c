@@ -189,7 +189,13 @@ int main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     int level = lt_log_level_parse(sc.log_level);
-    lt_log_init("sink", cli.verbose ? LT_LOG_DEBUG : level < 0 ? LT_LOG_INFO : level);
+    if (level < 0) {
+        fprintf(stderr, "error: sink.log_level: unknown level \"%s\" (error, warn, info or debug)\n",
+                sc.log_level);
+        lt_conf_destroy(&conf);
+        return 2;
+    }
+    lt_log_init("sink", cli.verbose ? LT_LOG_DEBUG : level);
     const char *cmd = cli.argv[0];
     if ((rc = sink_require(&sc)) != 0)
         ;

@@ -184,7 +184,13 @@ int main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     int level = lt_log_level_parse(ac.log_level);
-    lt_log_init("agent", cli.verbose ? LT_LOG_DEBUG : level < 0 ? LT_LOG_INFO : level);
+    if (level < 0) {
+        fprintf(stderr, "error: agent.log_level: unknown level \"%s\" (error, warn, info or debug)\n",
+                ac.log_level);
+        lt_conf_destroy(&conf);
+        return 2;
+    }
+    lt_log_init("agent", cli.verbose ? LT_LOG_DEBUG : level);
     const char *cmd = cli.argv[0];
     if (strcmp(cmd, "keygen") == 0)
         rc = agent_cmd_keygen(cli.argc, cli.argv);

@@ -12,7 +12,7 @@
 
 EVENTS=2400 # written at RATE while the agent is stopped midway: later versions
 RATE=150    # of entities the province already holds stay at the commune
-t_setup 96 1
+t_setup 40 1
 c=${T_COMMUNES[0]}
 CDB=$(t_cdb "$c")
 
