@@ -40,7 +40,8 @@ const lt_conf_opt_t lt_agent_conf_table[] = {
     OPT("agent", "batch_max_events", LT_CONF_INT, "500", batch_max_events, 1, 100000,
         "events per batch at most"),
     OPT("agent", "batch_max_bytes", LT_CONF_INT, "524288", batch_max_bytes, 1024, 8000000,
-        "serialized batch size at most"),
+        "serialized batch size at most; always below what the events topic's"
+        " max.message.bytes allows (read from Kafka at start)"),
     OPT("agent", "linger_ms", LT_CONF_INT, "20", linger_ms, 0, 60000,
         "how long a partial batch waits for more events"),
     OPT("agent", "poll_interval_ms", LT_CONF_INT, "200", poll_interval_ms, 10, 60000,
