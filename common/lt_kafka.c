@@ -44,7 +44,9 @@ void lt_kafka_topic_name(char *out, size_t size, const char *province, const cha
     snprintf(out, size, "lt.%s.%s.%s", province, commune, kind);
 }
 
-static int lt_kafka_check_results(rd_kafka_event_t *ev, char *errstr, size_t errstr_size)
+/* 0 when every topic was created or existed; existed[i] says which existed. */
+static int lt_kafka_check_results(rd_kafka_event_t *ev, const char *const *topics, size_t count,
+                                  int *existed, char *errstr, size_t errstr_size)
 {
     const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
     if (!res)
@@ -57,6 +59,9 @@ static int lt_kafka_check_results(rd_kafka_event_t *ev, char *errstr, size_t err
             return lt_err(errstr, errstr_size, "cannot create topic %s: %s",
                           rd_kafka_topic_result_name(results[i]),
                           rd_kafka_topic_result_error_string(results[i]));
+        for (size_t t = 0; t < count; t++)
+            if (strcmp(topics[t], rd_kafka_topic_result_name(results[i])) == 0)
+                existed[t] = err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS;
     }
     return 0;
 }
@@ -227,6 +232,7 @@ int lt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t cou
                            size_t n_configs, int timeout_ms, char *errstr, size_t errstr_size)
 {
     rd_kafka_NewTopic_t *newt[8];
+    int existed[8] = {0};
     char rkerr[256];
     int rc = -1;
     if (count > sizeof(newt) / sizeof(*newt))
@@ -251,14 +257,17 @@ int lt_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t cou
         lt_err(errstr, errstr_size, "CreateTopics: no answer from the cluster in %d ms",
                timeout_ms + 5000);
     else
-        rc = lt_kafka_check_results(ev, errstr, errstr_size);
+        rc = lt_kafka_check_results(ev, topics, count, existed, errstr, errstr_size);
     rd_kafka_event_destroy(ev);
     rd_kafka_AdminOptions_destroy(opts);
     rd_kafka_queue_destroy(q);
-    /* A topic that existed already keeps its old settings: bring them up to date. */
+    /* A topic that existed already keeps its old settings: bring them up to
+     * date. (A new one has them from its creation, and may not be known to
+     * every broker yet.) */
     for (size_t i = 0; rc == 0 && n_configs && i < count; i++)
-        rc = lt_kafka_topic_config_ensure(rk, topics[i], configs, n_configs, timeout_ms, errstr,
-                                          errstr_size);
+        if (existed[i])
+            rc = lt_kafka_topic_config_ensure(rk, topics[i], configs, n_configs, timeout_ms,
+                                              errstr, errstr_size);
 done:
     for (size_t i = 0; i < made; i++)
         rd_kafka_NewTopic_destroy(newt[i]);

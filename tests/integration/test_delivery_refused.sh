@@ -13,8 +13,9 @@
 t_setup 22 1
 c=${T_COMMUNES[0]}
 CDB=$(t_cdb "$c")
-# librdkafka must not pack the big batch with small ones into one record batch.
-AGENT_OPTS=(-o kafka.batch.size=100000)
+# librdkafka must not pack the big batch with small ones into one record batch,
+# and the batch behind it must go out before the refusal comes back.
+AGENT_OPTS=(-o kafka.batch.size=100000 -o agent.linger_ms=0)
 provision() { t_run sink_admin "$SINK" -c "$T_DIR/sink.ini" "$@" provision "$c"; }
 topic_limit() {
     grep -o 'max.message.bytes [0-9]*' "$T_DIR/sink_admin.log" | tail -n 1 | cut -d' ' -f2
