@@ -491,3 +491,33 @@ int lt_rule_commune_in_province(const lt_units_t *units, const char *commune,
                         "commune %s (%s) is not in province %s (%s) under code list %s",
                         c.code, c.full_name, p.code, p.full_name, version);
 }
+
+/* ------------------------------------------------------------ values built */
+
+int64_t lt_rule_date_days(lt_date_t date)
+{
+    return lt_days_from_civil(date.year, date.month, date.day);
+}
+
+lt_date_t lt_rule_date_from_days(int64_t days)
+{
+    return lt_rule_date_from_us(days * 86400 * 1000000, 0);
+}
+
+int lt_rule_personal_id_make(const char *province3, lt_sex_t sex, int birth_year,
+                             uint32_t serial, char out[13])
+{
+    int yy = birth_year % 100;
+    if ((sex != LT_SEX_MALE && sex != LT_SEX_FEMALE) || birth_year < 1900 ||
+        birth_year > 2399)
+        return LT_RULE_BAD_PERSONAL_ID;
+    memcpy(out, province3, 3);
+    /* digit 4: even for men, odd for women, two digits per century from 1900 */
+    out[3] = (char)('0' + (birth_year - 1900) / 100 * 2 + (sex == LT_SEX_FEMALE));
+    out[4] = (char)('0' + yy / 10);
+    out[5] = (char)('0' + yy % 10);
+    for (int i = 11; i >= 6; i--, serial /= 10)
+        out[i] = (char)('0' + serial % 10);
+    out[12] = '\0';
+    return LT_RULE_OK;
+}

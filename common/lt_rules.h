@@ -193,4 +193,25 @@ int lt_rule_commune_in_province(const lt_units_t *units, const char *commune,
                                 const char *province, const char *version, char *errstr,
                                 size_t errstr_size) __attribute__((warn_unused_result));
 
+/* ------------------------------------------------------------ values built
+ *
+ * For programs that make records (the generator): values built by the same
+ * reading the checks above apply, so what they make passes them. */
+
+/* Days since 1970-01-01 of a date with year, month and day (proleptic
+ * Gregorian). A day past the end of its month runs on into the next:
+ * 2025-02-29 is 2025-03-01. */
+int64_t lt_rule_date_days(lt_date_t date);
+
+/* The date of a day number (the inverse of lt_rule_date_days). */
+lt_date_t lt_rule_date_from_days(int64_t days);
+
+/* The personal ID lt_rule_personal_id reads as: birth registered in province3
+ * (3 digits, e.g. "001"), sex male or female, born in birth_year (1900-2399),
+ * serial's last six digits after the year. Returns LT_RULE_OK, or
+ * LT_RULE_BAD_PERSONAL_ID (out untouched) when sex or year has no digit 4. */
+int lt_rule_personal_id_make(const char *province3, lt_sex_t sex, int birth_year,
+                             uint32_t serial, char out[13])
+    __attribute__((warn_unused_result));
+
 #endif

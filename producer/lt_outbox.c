@@ -407,3 +407,65 @@ lt_pg_rc_t lt_outbox_pending(PGconn *conn, uint64_t *pending, char *errstr,
                            "SELECT count(*) FROM lt.outbox WHERE sent_at IS NULL AND rejected_at IS NULL",
                            0, NULL, 0, pending, errstr, errstr_size);
 }
+
+/* PostgreSQL takes at most 65,535 parameters a statement: 6 a row. */
+#define LT_INSERT_CHUNK_ROWS 10000
+
+/* "($1,$2,...,$6::jsonb),(...)": one row of placeholders per row, in order. */
+static void lt_insert_values(lt_buf_t *sql, size_t n)
+{
+    for (size_t i = 0, p = 1; i < n; i++, p += 6)
+        lt_buf_printf(sql,
+                      "%s($%zu,$%zu,$%zu::bigint,$%zu,"
+                      "'epoch'::timestamptz + $%zu::bigint * interval '1 microsecond',"
+                      "$%zu::jsonb)",
+                      i ? "," : "", p, p + 1, p + 2, p + 3, p + 4, p + 5);
+}
+
+/* A row's numbers as parameter text. */
+typedef struct lt_insert_numbers {
+    char version[24], occurred_at_us[24];
+} lt_insert_numbers_t;
+
+/* One INSERT of n <= LT_INSERT_CHUNK_ROWS rows. */
+static lt_pg_rc_t lt_insert_chunk(PGconn *conn, const lt_outbox_row_t *rows, size_t n,
+                                  char *errstr, size_t errstr_size)
+{
+    lt_buf_t sql = {0};
+    const char **params = calloc(n * 6, sizeof(*params));
+    lt_insert_numbers_t *numbers = calloc(n, sizeof(*numbers));
+    lt_pg_rc_t rc = LT_PG_FATAL;
+    if (!params || !numbers) {
+        lt_err(errstr, errstr_size, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lt_insert_numbers_t *num = &numbers[i];
+        snprintf(num->version, sizeof(num->version), "%" PRIu64, rows[i].version);
+        snprintf(num->occurred_at_us, sizeof(num->occurred_at_us), "%" PRId64,
+                 rows[i].occurred_at_us);
+        const char *row[6] = {rows[i].entity_type, rows[i].entity_id, num->version,
+                              rows[i].op, num->occurred_at_us, rows[i].payload_json};
+        memcpy(&params[i * 6], row, sizeof(row));
+    }
+    lt_buf_puts(&sql, "INSERT INTO lt.outbox (entity_type, entity_id, version, op, "
+                      "occurred_at, payload) VALUES ");
+    lt_insert_values(&sql, n);
+    rc = lt_pg_exec(conn, lt_buf_cstr(&sql), (int)n * 6, params, errstr, errstr_size);
+done:
+    lt_buf_free(&sql);
+    free(params);
+    free(numbers);
+    return rc;
+}
+
+lt_pg_rc_t lt_outbox_insert_rows(PGconn *conn, const lt_outbox_row_t *rows, size_t n,
+                                 char *errstr, size_t errstr_size)
+{
+    lt_pg_rc_t rc = LT_PG_OK;
+    for (size_t done = 0; rc == LT_PG_OK && done < n; done += LT_INSERT_CHUNK_ROWS) {
+        size_t chunk = n - done < LT_INSERT_CHUNK_ROWS ? n - done : LT_INSERT_CHUNK_ROWS;
+        rc = lt_insert_chunk(conn, rows + done, chunk, errstr, errstr_size);
+    }
+    return rc;
+}

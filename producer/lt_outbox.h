@@ -75,4 +75,22 @@ Lienthong__V1__Event *lt_outbox_make_event(const char *entity_type, const char *
                                            const char *payload_json, char *errstr,
                                            size_t errstr_size);
 
+/* One change the commune system writes, as lt_outbox_insert_rows takes it. */
+typedef struct lt_outbox_row {
+    const char *entity_type;  /* "civil_record" / "dossier" */
+    const char *entity_id;
+    uint64_t version;
+    const char *op;           /* "upsert" / "delete" */
+    int64_t occurred_at_us;
+    const char *payload_json; /* proto3 JSON of the payload; NULL for a delete */
+} lt_outbox_row_t;
+
+/* Insert n rows into the outbox in their order (ids rise with it), the values
+ * as statement parameters, in the caller's transaction if one is open. Over
+ * 10,000 rows take several statements, which commit together only inside a
+ * transaction. A row whose (entity type, id, version) is present already is
+ * refused (LT_PG_DATA), as is one breaking another constraint of lt.outbox. */
+lt_pg_rc_t lt_outbox_insert_rows(PGconn *conn, const lt_outbox_row_t *rows, size_t n,
+                                 char *errstr, size_t errstr_size);
+
 #endif

@@ -407,6 +407,57 @@ static void test_text_rule(void)
                   LT_RULE_OK);
 }
 
+/* ------------------------------------------------------------ values built */
+
+/* Day numbers and dates agree both ways, 1900..2100; a day past the month's
+ * end runs on. */
+static void test_date_days(void)
+{
+    int bad = 0;
+    ASSERT_EQ_INT(lt_rule_date_days((lt_date_t){1970, 1, 1}), 0);
+    ASSERT_EQ_INT(lt_rule_date_days((lt_date_t){2025, 7, 1}), 20270);
+    ASSERT_EQ_INT(lt_rule_date_days((lt_date_t){1969, 12, 31}), -1);
+    ASSERT_EQ_INT(lt_rule_date_days((lt_date_t){2025, 2, 29}),
+                  lt_rule_date_days((lt_date_t){2025, 3, 1}));
+    for (int64_t day = -25567; day < 47482; day++) { /* 1900-01-01 .. 2099-12-31 */
+        lt_date_t d = lt_rule_date_from_days(day);
+        lt_date_t via_us = lt_rule_date_from_us(day * 86400 * 1000000, 0);
+        if (lt_rule_date_days(d) != day || d.year != via_us.year ||
+            d.month != via_us.month || d.day != via_us.day)
+            bad++;
+    }
+    ASSERT_EQ_INT(bad, 0);
+}
+
+/* What lt_rule_personal_id_make builds, lt_rule_personal_id accepts with the
+ * same sex and year; years and sexes it cannot encode are refused. */
+static void test_personal_id_make(void)
+{
+    char id[13] = "", errstr[256] = "";
+    int bad = 0;
+    ASSERT_EQ_INT(lt_rule_personal_id_make("001", LT_SEX_MALE, 1990, 42, id), LT_RULE_OK);
+    ASSERT_EQ_STR(id, "001090000042");
+    ASSERT_EQ_INT(lt_rule_personal_id_make("079", LT_SEX_FEMALE, 2005, 1123456, id),
+                  LT_RULE_OK);
+    ASSERT_EQ_STR(id, "079305123456");
+    for (int year = 1900; year <= 2399; year++) {
+        for (lt_sex_t sex = LT_SEX_MALE; sex <= LT_SEX_FEMALE; sex++) {
+            if (lt_rule_personal_id_make("001", sex, year, (uint32_t)year * 7, id) != 0 ||
+                lt_rule_personal_id(units, id, 0, sex, year, errstr, sizeof(errstr)) != 0)
+                bad++;
+        }
+    }
+    ASSERT_EQ_INT(bad, 0);
+    strcpy(id, "untouched");
+    ASSERT_EQ_INT(lt_rule_personal_id_make("001", LT_SEX_MALE, 1899, 1, id),
+                  LT_RULE_BAD_PERSONAL_ID);
+    ASSERT_EQ_INT(lt_rule_personal_id_make("001", LT_SEX_FEMALE, 2400, 1, id),
+                  LT_RULE_BAD_PERSONAL_ID);
+    ASSERT_EQ_INT(lt_rule_personal_id_make("001", LT_SEX_UNKNOWN, 2000, 1, id),
+                  LT_RULE_BAD_PERSONAL_ID);
+    ASSERT_EQ_STR(id, "untouched");
+}
+
 int main(void)
 {
     char errstr[256] = "";
@@ -428,6 +479,8 @@ int main(void)
     RUN_TEST(test_dossier_history_long);
     RUN_TEST(test_unit_rules);
     RUN_TEST(test_units_without_merges);
+    RUN_TEST(test_date_days);
+    RUN_TEST(test_personal_id_make);
     lt_units_destroy(units);
     return LT_TEST_EXIT();
 }
