@@ -38,12 +38,6 @@ rd_kafka_conf_t *lt_kafka_conf_new(const lt_conf_kv_t *kafka, char *errstr,
     return conf;
 }
 
-void lt_kafka_topic_name(char *out, size_t size, const char *province, const char *commune,
-                         const char *kind)
-{
-    snprintf(out, size, "lt.%s.%s.%s", province, commune, kind);
-}
-
 /* 0 when every topic was created or existed; existed[i] says which existed. */
 static int lt_kafka_check_results(rd_kafka_event_t *ev, const char *const *topics, size_t count,
                                   int *existed, char *errstr, size_t errstr_size)

@@ -17,10 +17,6 @@ rd_kafka_conf_t *lt_kafka_conf_new(const lt_conf_kv_t *kafka, char *errstr,
 int lt_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
                       size_t errstr_size);
 
-/* Topic names: lt.<province>.<commune>.events / .control */
-void lt_kafka_topic_name(char *out, size_t size, const char *province, const char *commune,
-                         const char *kind);
-
 /* Create topics with the Admin API (one partition each), with the given
  * topic configuration (name/value pairs, may be 0). An existing topic is fine:
  * its configuration is brought to the given values. replication_factor -1

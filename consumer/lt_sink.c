@@ -9,11 +9,15 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "lt_apply.h"
 #include "lt_fault.h"
 #include "lt_kafka.h"
 #include "lt_log.h"
 #include "lt_pg.h"
+#include "lt_plan.h"
+#include "lt_registry.h"
+#include "lt_store.h"
+#include "lt_topic.h"
+#include "lt_units.h"
 #include "lt_util.h"
 
 #define OPT(sec, name, type, def, field, min, max, doc)                                 \
@@ -55,7 +59,8 @@ typedef struct lt_sink {
     rd_kafka_t *rk;
     PGconn *pg;
     lt_units_t *units;
-    lt_apply_t apply;
+    lt_registry_t *registry; /* the communes, as the province database knows them */
+    lt_plan_t *plan;         /* the round being applied */
     rd_kafka_message_t **held; /* the round being collected */
     size_t n_held;
     lt_msg_t *msgs;
@@ -114,9 +119,10 @@ static int lt_sink_reload(lt_sink_t *sink)
     char errstr[1024];
     int backoff = 200;
     for (;;) {
-        lt_pg_rc_t rc = lt_pg_exec(sink->pg, "LISTEN lt_commune", 0, NULL, errstr, sizeof(errstr));
+        lt_pg_rc_t rc = lt_store_listen_communes(sink->pg, errstr, sizeof(errstr));
         if (rc == LT_PG_OK)
-            rc = lt_apply_load(&sink->apply, sink->pg, errstr, sizeof(errstr));
+            rc = lt_store_load_registry(sink->pg, sink->registry, errstr, sizeof(errstr));
+        lt_plan_reset(sink->plan); /* its communes were the registry's before */
         if (rc == LT_PG_OK)
             return 0;
         if (lt_sink_pg_trouble(sink, rc, "load communes", errstr, &backoff) != 0)
@@ -124,28 +130,24 @@ static int lt_sink_reload(lt_sink_t *sink)
     }
 }
 
-/* Set each partition's start from lt.kafka_offset; unknown ones start at the beginning. */
+/* Set each partition's start from the offsets the province stored; unknown
+ * ones start at the beginning. */
 static int lt_sink_seek_from_pg(lt_sink_t *sink, rd_kafka_topic_partition_list_t *parts)
 {
     char errstr[1024];
     int backoff = 200;
-    PGresult *res = NULL;
+    lt_store_offsets_t *offsets = NULL;
     lt_pg_rc_t rc;
-    while ((rc = lt_pg_query(sink->pg, "SELECT topic, partition, next_offset FROM lt.kafka_offset",
-                             0, NULL, &res, errstr, sizeof(errstr))) != LT_PG_OK)
+    while ((rc = lt_store_read_offsets(sink->pg, &offsets, errstr, sizeof(errstr))) != LT_PG_OK)
         if (lt_sink_pg_trouble(sink, rc, "read offsets", errstr, &backoff) != 0)
             return -1;
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
-        p->offset = RD_KAFKA_OFFSET_BEGINNING;
-        for (int row = 0; row < PQntuples(res); row++)
-            if (strcmp(PQgetvalue(res, row, 0), p->topic) == 0 &&
-                atoi(PQgetvalue(res, row, 1)) == p->partition)
-                p->offset = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+        p->offset = lt_store_offset_of(offsets, p->topic, p->partition, RD_KAFKA_OFFSET_BEGINNING);
         lt_info("partition assigned", "topic=%s partition=%" PRId32 " start_offset=%" PRId64,
                 p->topic, p->partition, p->offset);
     }
-    PQclear(res);
+    lt_store_offsets_destroy(offsets);
     return 0;
 }
 
@@ -229,8 +231,9 @@ fail:
 
 static int lt_sink_subscribe(lt_sink_t *sink, char *errstr, size_t errstr_size)
 {
-    char pattern[64];
-    snprintf(pattern, sizeof(pattern), "^lt\\.%s\\.[0-9]{5}\\.events$", sink->sc->province);
+    char pattern[LT_TOPIC_NAME_MAX];
+    if (lt_topic_pattern(pattern, sizeof(pattern), sink->sc->province, LT_TOPIC_EVENTS) != 0)
+        return lt_err(errstr, errstr_size, "province code \"%s\" is too long", sink->sc->province);
     rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(subs, pattern, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(sink->rk, subs);
@@ -305,7 +308,7 @@ static void lt_sink_collect(lt_sink_t *sink)
 static int lt_sink_has_unknown_topic(lt_sink_t *sink)
 {
     for (size_t i = 0; i < sink->n_held; i++)
-        if (!lt_apply_commune_by_topic(&sink->apply, rd_kafka_topic_name(sink->held[i]->rkt)))
+        if (!lt_registry_by_topic(sink->registry, rd_kafka_topic_name(sink->held[i]->rkt)))
             return 1;
     return 0;
 }
@@ -349,21 +352,33 @@ static void lt_sink_log_round(const lt_sink_t *sink, size_t messages, size_t eve
     lt_debug("round applied", "messages=%zu events=%zu quarantined=%zu", messages, events,
              quarantined);
     if (quarantined)
-        lt_warn("messages quarantined, see lt.quarantine (lienthong-reconcile quarantine list)",
+        lt_warn("messages quarantined, see lienthong-reconcile quarantine list",
                 "count=%zu", quarantined);
     (void)sink;
+}
+
+/* Commit the plan in one transaction; on success its progress becomes the
+ * registry's. The plan is reset either way. */
+static lt_pg_rc_t lt_sink_store_plan(lt_sink_t *sink, char *errstr, size_t errstr_size)
+{
+    lt_pg_rc_t rc = lt_store_commit(sink->pg, sink->plan, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        lt_plan_committed(sink->plan);
+    else
+        lt_plan_reset(sink->plan);
+    return rc;
 }
 
 /* Plan and commit msgs[0..n) as one transaction. */
 static lt_pg_rc_t lt_sink_commit_msgs(lt_sink_t *sink, const lt_msg_t *msgs, size_t n,
                                       char *errstr, size_t errstr_size)
 {
-    lt_apply_plan(&sink->apply, msgs, n);
-    size_t rows = sink->apply.plan_rows, quarantined = sink->apply.plan_quarantined;
-    lt_pg_rc_t rc = lt_apply_commit(&sink->apply, sink->pg, errstr, errstr_size);
+    lt_plan_messages(sink->plan, msgs, n, LT_PLAN_NORMAL);
+    lt_plan_counts_t planned = lt_plan_counts(sink->plan);
+    lt_pg_rc_t rc = lt_sink_store_plan(sink, errstr, errstr_size);
     if (rc == LT_PG_OK) {
         lt_fault_point("sink.after_commit");
-        lt_sink_log_round(sink, n, rows, quarantined);
+        lt_sink_log_round(sink, n, planned.events, planned.quarantined);
     }
     return rc;
 }
@@ -376,9 +391,9 @@ static lt_pg_rc_t lt_sink_quarantine_refused(lt_sink_t *sink, const lt_msg_t *ms
 {
     lt_error("province database refused a message's data: quarantined",
              "topic=%s offset=%" PRId64 " error=\"%s\"", msg->topic, msg->offset, reason);
-    lt_apply_reset_plan(&sink->apply);
-    lt_apply_plan_refused(&sink->apply, msg, "refused_by_database", reason);
-    return lt_apply_commit(&sink->apply, sink->pg, errstr, errstr_size);
+    lt_plan_reset(sink->plan);
+    lt_plan_refused(sink->plan, msg, "refused_by_database", reason);
+    return lt_sink_store_plan(sink, errstr, errstr_size);
 }
 
 /* PostgreSQL refused the data of a round (class 22 or 23): apply its
@@ -443,12 +458,10 @@ static int lt_sink_apply_round(lt_sink_t *sink)
 static void lt_sink_check_new_communes(lt_sink_t *sink)
 {
     int notified = 0;
-    PGnotify *note;
-    PQconsumeInput(sink->pg);
-    while ((note = PQnotifies(sink->pg)) != NULL) {
-        lt_info("commune provisioned", "commune=%s", note->extra);
+    char code[64];
+    while (lt_store_next_registered(sink->pg, code, sizeof(code))) {
+        lt_info("commune provisioned", "commune=%s", code);
         notified = 1;
-        PQfreemem(note);
     }
     if (!notified || lt_sink_reload(sink) != 0)
         return;
@@ -459,13 +472,13 @@ static void lt_sink_check_new_communes(lt_sink_t *sink)
 
 static void lt_sink_log_stats(const lt_sink_t *sink)
 {
-    const lt_apply_stats_t *s = &sink->apply.stats;
+    lt_plan_stats_t s = sink->plan ? lt_plan_stats(sink->plan) : (lt_plan_stats_t){0};
     lt_info("progress",
             "rounds=%" PRIu64 " messages=%" PRIu64 " batches=%" PRIu64 " events=%" PRIu64
             " duplicates_skipped=%" PRIu64 " gaps=%" PRIu64 " gap_fills=%" PRIu64
             " quarantined=%" PRIu64,
-            s->rounds, s->messages, s->batches_applied, s->events_applied,
-            s->duplicates_skipped, s->gaps, s->gap_fills, s->quarantined);
+            s.rounds, s.messages, s.batches_applied, s.events_applied,
+            s.duplicates_skipped, s.gaps, s.gap_fills, s.quarantined);
 }
 
 static void lt_sink_reload_conf(const lt_conf_t *conf)
@@ -523,12 +536,12 @@ static int lt_sink_open(lt_sink_t *sink, const lt_conf_t *conf, char *errstr,
 {
     if (lt_sink_connect(sink, errstr, errstr_size) != 0)
         return -1;
-    lt_apply_init(&sink->apply, sink->sc->province, (size_t)sink->sc->max_message_bytes,
-                  sink->sc->allow_integrity_only);
     sink->units = lt_units_open(sink->sc->units_file, errstr, errstr_size);
     if (!sink->units)
         return -1;
-    sink->apply.units = sink->units;
+    sink->registry = lt_registry_new(sink->sc->province);
+    sink->plan = lt_plan_new(sink->registry, (size_t)sink->sc->max_message_bytes,
+                             sink->sc->allow_integrity_only, sink->units);
     if (lt_sink_reload(sink) != 0)
         return lt_err(errstr, errstr_size, "%s", sink->fatal ? "the province database refused"
                                                               " the sink (see above)"
@@ -553,7 +566,7 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
         rc = 1;
     } else {
         lt_info("sink started", "province=%s communes=%zu instance_id=%s", sc->province,
-                sink.apply.n_communes, sc->instance_id ? sc->instance_id : "-");
+                lt_registry_count(sink.registry), sc->instance_id ? sc->instance_id : "-");
         lt_sink_loop(&sink, conf);
         rc = sink.fatal ? 1 : 0;
         lt_info("stopping: closing the consumer", "province=%s", sc->province);
@@ -564,7 +577,8 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
         rd_kafka_destroy(sink.rk);
     }
     lt_sink_log_stats(&sink);
-    lt_apply_destroy(&sink.apply);
+    lt_plan_destroy(sink.plan);
+    lt_registry_destroy(sink.registry);
     lt_units_destroy(sink.units);
     free(sink.held);
     free(sink.msgs);

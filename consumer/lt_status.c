@@ -20,6 +20,7 @@
 #include "lt_codec.h"
 #include "lt_kafka.h"
 #include "lt_pg.h"
+#include "lt_store.h"
 #include "lt_util.h"
 
 typedef enum {
@@ -32,7 +33,7 @@ typedef enum {
 static const char *const status_state_names[] = {"?", "ok", "unassigned", "no-topic"};
 
 typedef struct status_commune {
-    const char *code, *name, *topic; /* point into the PGresult */
+    const char *code, *name, *topic; /* point into the store's rows */
     const char *last_applied_at;     /* NULL when nothing was applied yet */
     int64_t last_seq, events_applied, next_offset, open_gaps, quarantined;
     int64_t end_offset;      /* Kafka's end offset of partition 0; -1 unknown */
@@ -116,51 +117,33 @@ static status_commune_t *status_find(status_report_t *r, const char *topic)
 
 /* ---------------------------------------------------------------- province */
 
-static const char status_sql[] =
-    "SELECT c.commune_code, c.name, c.events_topic, coalesce(p.last_seq, 0),"
-    " coalesce(p.events_applied, 0), coalesce(k.next_offset, 0),"
-    " to_char(p.updated_at, 'YYYY-MM-DD HH24:MI:SS'),"
-    " (SELECT count(*) FROM lt.seq_gap g WHERE g.commune_code = c.commune_code"
-    "   AND g.resolved_at IS NULL),"
-    " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
-    "   AND q.replayed_at IS NULL)"
-    " FROM lt.commune c LEFT JOIN lt.commune_progress p USING (commune_code)"
-    " LEFT JOIN lt.kafka_offset k ON k.topic = c.events_topic AND k.partition = 0"
-    " WHERE c.province_code = $1 ORDER BY c.commune_code";
-
-/* The province's rows (PQclear them), or NULL with errstr. */
-static PGresult *status_query_province(const lt_sink_conf_t *sc, char *errstr,
-                                       size_t errstr_size)
+/* What the province applied of each commune (lt_store_status_free the
+ * rows), or -1 with errstr. */
+static int status_query_province(const lt_sink_conf_t *sc, lt_store_status_t **rows, size_t *n,
+                                 char *errstr, size_t errstr_size)
 {
-    PGresult *res = NULL;
     PGconn *pg = lt_pg_connect(sc->postgres, "lienthong-sink", errstr, errstr_size);
     if (!pg)
-        return NULL;
-    const char *params[] = {sc->province};
-    lt_pg_query(pg, status_sql, 1, params, &res, errstr, errstr_size);
+        return -1;
+    lt_pg_rc_t rc = lt_store_status(pg, sc->province, rows, n, errstr, errstr_size);
     PQfinish(pg);
-    return res;
+    return rc == LT_PG_OK ? 0 : -1;
 }
 
-static int64_t status_int(const PGresult *res, int row, int col)
-{
-    return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-static void status_read_communes(status_report_t *r, const PGresult *res)
+static void status_read_communes(status_report_t *r, const lt_store_status_t *rows)
 {
     for (size_t i = 0; i < r->n; i++) {
         status_commune_t *c = &r->communes[i];
-        int row = (int)i;
-        c->code = PQgetvalue(res, row, 0);
-        c->name = PQgetvalue(res, row, 1);
-        c->topic = PQgetvalue(res, row, 2);
-        c->last_seq = status_int(res, row, 3);
-        c->events_applied = status_int(res, row, 4);
-        c->next_offset = status_int(res, row, 5);
-        c->last_applied_at = PQgetisnull(res, row, 6) ? NULL : PQgetvalue(res, row, 6);
-        c->open_gaps = status_int(res, row, 7);
-        c->quarantined = status_int(res, row, 8);
+        const lt_store_status_t *row = &rows[i];
+        c->code = row->code;
+        c->name = row->name;
+        c->topic = row->events_topic;
+        c->last_seq = row->last_seq;
+        c->events_applied = row->events_applied;
+        c->next_offset = row->next_offset;
+        c->last_applied_at = row->last_applied_at;
+        c->open_gaps = row->open_gaps;
+        c->quarantined = row->quarantined;
         c->end_offset = -1;
         c->newest_last_seq = -1;
         c->state = STATUS_UNKNOWN;
@@ -555,8 +538,9 @@ static void status_print_verdict(const status_report_t *r, const lt_conf_t *conf
 int lt_status_run(const lt_conf_t *conf, const lt_sink_conf_t *sc, int json, int timeout_ms)
 {
     char errstr[1024];
-    PGresult *res = status_query_province(sc, errstr, sizeof(errstr));
-    if (!res) {
+    lt_store_status_t *rows = NULL;
+    size_t n_rows = 0;
+    if (status_query_province(sc, &rows, &n_rows, errstr, sizeof(errstr)) != 0) {
         fprintf(stderr, "error: %s; cannot tell what the province applied\n", errstr);
         return LT_STATUS_EXIT_CANNOT_TELL;
     }
@@ -566,9 +550,9 @@ int lt_status_run(const lt_conf_t *conf, const lt_sink_conf_t *sc, int json, int
         lt_strlcpy(r.group, sc->group_id, sizeof(r.group));
     else
         snprintf(r.group, sizeof(r.group), "lienthong-sink-%s", sc->province);
-    r.n = (size_t)PQntuples(res);
+    r.n = n_rows;
     r.communes = calloc(r.n ? r.n : 1, sizeof(*r.communes));
-    status_read_communes(&r, res);
+    status_read_communes(&r, rows);
     status_ask_kafka(&r, conf, sc, timeout_ms);
     int exit_code = status_exit_code(&r);
     if (json)
@@ -578,7 +562,7 @@ int lt_status_run(const lt_conf_t *conf, const lt_sink_conf_t *sc, int json, int
     fflush(stdout);
     status_print_verdict(&r, conf);
     free(r.communes);
-    PQclear(res);
+    lt_store_status_free(rows, n_rows);
     return exit_code;
 }
 

@@ -7,7 +7,6 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "lt_apply.h"
 #include "lt_cli.h"
 #include "lt_kafka.h"
 #include "lt_log.h"
@@ -15,6 +14,8 @@
 #include "lt_sign.h"
 #include "lt_sink.h"
 #include "lt_status.h"
+#include "lt_store.h"
+#include "lt_topic.h"
 #include "lt_units.h"
 #include "lt_util.h"
 
@@ -60,7 +61,7 @@ static int sink_cmd_migrate(const lt_sink_conf_t *sc)
     PGconn *pg = sink_connect(sc);
     if (!pg)
         return 1;
-    lt_pg_rc_t rc = lt_apply_migrate(pg, errstr, sizeof(errstr));
+    lt_pg_rc_t rc = lt_store_migrate(pg, errstr, sizeof(errstr));
     PQfinish(pg);
     if (rc != LT_PG_OK) {
         fprintf(stderr, "error: %s\n", errstr);
@@ -92,22 +93,15 @@ static int sink_register(PGconn *pg, const lt_sink_conf_t *sc, const lt_unit_t *
                          const char *pem)
 {
     char errstr[1024];
-    const char *params[] = {unit->code, sc->province, unit->full_name, events, control,
-                            key_id, pem};
-    lt_pg_rc_t rc = lt_pg_exec(pg,
-                               "INSERT INTO lt.commune (commune_code, province_code, name,"
-                               " events_topic, control_topic, key_id, public_key)"
-                               " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                               " ON CONFLICT (commune_code) DO UPDATE SET"
-                               " key_id = coalesce(EXCLUDED.key_id, lt.commune.key_id),"
-                               " public_key = coalesce(EXCLUDED.public_key, lt.commune.public_key);",
-                               7, params, errstr, sizeof(errstr));
-    /* A running sink listens: it loads the commune and looks for its topic now. */
-    const char *notify[] = {unit->code};
-    if (rc == LT_PG_OK)
-        rc = lt_pg_exec(pg, "SELECT pg_notify('lt_commune', $1)", 1, notify, errstr,
-                        sizeof(errstr));
-    if (rc != LT_PG_OK) {
+    lt_store_commune_t commune = {.code = unit->code,
+                                  .province = sc->province,
+                                  .name = unit->full_name,
+                                  .events_topic = events,
+                                  .control_topic = control,
+                                  .key_id = key_id,
+                                  .public_key = pem};
+    /* A running sink is told: it loads the commune and looks for its topic now. */
+    if (lt_store_register_commune(pg, &commune, errstr, sizeof(errstr)) != LT_PG_OK) {
         fprintf(stderr, "error: %s\n", errstr);
         return 1;
     }
@@ -117,7 +111,8 @@ static int sink_register(PGconn *pg, const lt_sink_conf_t *sc, const lt_unit_t *
 static int sink_cmd_provision(const lt_conf_t *conf, const lt_sink_conf_t *sc, int argc,
                               char **argv)
 {
-    char errstr[1024], events[64], control[64], key_id[LT_KEY_ID_MAX];
+    char errstr[1024], events[LT_TOPIC_NAME_MAX], control[LT_TOPIC_NAME_MAX];
+    char key_id[LT_KEY_ID_MAX];
     char *pem = NULL;
     int rc = 1;
     if (argc < 2 || argc > 3) {
@@ -143,8 +138,8 @@ static int sink_cmd_provision(const lt_conf_t *conf, const lt_sink_conf_t *sc, i
             goto done;
         }
     }
-    lt_kafka_topic_name(events, sizeof(events), sc->province, unit->code, "events");
-    lt_kafka_topic_name(control, sizeof(control), sc->province, unit->code, "control");
+    lt_topic_name(events, sizeof(events), sc->province, unit->code, LT_TOPIC_EVENTS);
+    lt_topic_name(control, sizeof(control), sc->province, unit->code, LT_TOPIC_CONTROL);
     rd_kafka_t *rk = sink_admin_new(conf);
     if (!rk)
         goto done;

@@ -11,12 +11,14 @@
 #include "lt_acks.h"
 #include "lt_batcher.h"
 #include "lt_codec.h"
+#include "lt_envelope.h"
 #include "lt_fault.h"
 #include "lt_kafka.h"
 #include "lt_log.h"
 #include "lt_outbox.h"
 #include "lt_pg.h"
 #include "lt_sign.h"
+#include "lt_topic.h"
 #include "lt_units.h"
 #include "lt_util.h"
 #include "lt_validate.h"
@@ -278,33 +280,6 @@ static lt_pg_rc_t lt_agent_fill(lt_agent_t *agent, char *errstr, size_t errstr_s
     return LT_PG_OK;
 }
 
-uint8_t *lt_batch_seal(const Lienthong__V1__Batch *batch, lt_signer_t *signer, size_t *len,
-                       uint8_t hash[LT_SHA256_LEN])
-{
-    size_t batch_len;
-    uint8_t *batch_bytes = lt_pb_pack(&batch->base, &batch_len);
-    uint8_t sig[LT_SIGNATURE_MAX];
-    size_t sig_len = 0;
-    if (!batch_bytes)
-        return NULL;
-    lt_sha256(batch_bytes, batch_len, hash);
-    if (lt_signer_sign(signer, batch_bytes, batch_len, sig, &sig_len) != 0) {
-        free(batch_bytes);
-        return NULL;
-    }
-    Lienthong__V1__SignedBatch sb = LIENTHONG__V1__SIGNED_BATCH__INIT;
-    char key_id[LT_KEY_ID_MAX];
-    lt_strlcpy(key_id, lt_signer_key_id(signer), sizeof(key_id));
-    sb.batch.data = batch_bytes;
-    sb.batch.len = batch_len;
-    sb.signature.data = sig;
-    sb.signature.len = sig_len;
-    sb.key_id = key_id;
-    uint8_t *out = lt_pb_pack(&sb.base, len);
-    free(batch_bytes);
-    return out;
-}
-
 static int lt_agent_produce(lt_agent_t *agent, uint8_t *value, size_t len, lt_ack_t *ack,
                             uint64_t first_seq, uint64_t last_seq)
 {
@@ -354,7 +329,7 @@ static int lt_agent_send_batch(lt_agent_t *agent)
     batch.events = events;
     size_t len;
     uint8_t hash[LT_SHA256_LEN];
-    uint8_t *value = lt_batch_seal(&batch, agent->signer, &len, hash);
+    uint8_t *value = lt_envelope_seal(&batch, agent->signer, &len, hash);
     if (!value) {
         lt_error("cannot sign batch", "commune=%s", agent->ac->commune);
         return -1;
@@ -657,8 +632,8 @@ static int lt_agent_open(lt_agent_t *agent, char *errstr, size_t errstr_size)
         return -1;
     agent->vctx = (lt_validate_ctx_t){agent->units, ac->province, ac->commune,
                                       ac->code_list_version};
-    lt_kafka_topic_name(agent->topic, sizeof(agent->topic), ac->province, ac->commune,
-                        "events");
+    lt_topic_name(agent->topic, sizeof(agent->topic), ac->province, ac->commune,
+                  LT_TOPIC_EVENTS);
     agent->topic_max_bytes = LT_MAX_MESSAGE_BYTES_DEFAULT;
     if (lt_agent_kafka_new(agent, errstr, errstr_size) != 0)
         return -1;

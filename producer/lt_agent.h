@@ -46,11 +46,6 @@ typedef struct lt_agent_stats {
  * (idempotence, acks=all) that no file can turn off. NULL with errstr. */
 rd_kafka_conf_t *lt_agent_kafka_conf(const lt_conf_t *conf, char *errstr, size_t errstr_size);
 
-/* Serialize batch, sign its exact bytes and wrap them in a SignedBatch.
- * hash receives SHA-256 of the batch bytes (the chain link). malloc'd result. */
-uint8_t *lt_batch_seal(const Lienthong__V1__Batch *batch, lt_signer_t *signer, size_t *len,
-                       uint8_t hash[LT_SHA256_LEN]);
-
 /* Run until SIGTERM/SIGINT. Returns 0 on a clean stop, 1 on a fatal error. */
 int lt_agent_run(const lt_conf_t *conf, const lt_agent_conf_t *ac);
 

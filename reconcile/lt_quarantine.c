@@ -6,68 +6,49 @@
 
 #include <jansson.h>
 
-#include "lt_apply.h"
 #include "lt_codec.h"
 #include "lt_json_pb.h"
 #include "lt_pg.h"
+#include "lt_plan.h"
+#include "lt_registry.h"
+#include "lt_store.h"
+#include "lt_topic.h"
+#include "lt_units.h"
 #include "lt_util.h"
 
-/* WHERE clause shared by list and replay-all: $1 commune, $2 reason, $3 replayed too. */
-#define LT_Q_WHERE                                                                     \
-    " WHERE ($1::text IS NULL OR commune_code = $1)"                                   \
-    " AND ($2::text IS NULL OR reason_code = $2)"                                      \
-    " AND ($3::bool OR replayed_at IS NULL)"
-
-static PGresult *lt_q_select(PGconn *pg, const char *columns, const lt_quarantine_filter_t *f,
-                             int64_t id)
+/* The quarantined messages asked for (lt_store_quarantine_free them), or
+ * -1 with the error printed. */
+static int lt_q_find(PGconn *pg, const lt_quarantine_filter_t *filter, int64_t id,
+                     lt_quarantine_detail_t detail, lt_quarantined_t **rows, size_t *n)
 {
-    char sql[1024], limit[24], idtext[24];
-    snprintf(limit, sizeof(limit), "%ld", f && f->limit > 0 ? f->limit : 1000000L);
-    snprintf(idtext, sizeof(idtext), "%" PRId64, id);
-    snprintf(sql, sizeof(sql),
-             "SELECT %s FROM lt.quarantine" LT_Q_WHERE
-             " AND ($5::bigint = 0 OR id = $5) ORDER BY id LIMIT $4",
-             columns);
-    const char *params[] = {f ? f->commune : NULL, f ? f->reason_code : NULL,
-                            (f ? f->include_replayed : id != 0) ? "true" : "false", limit,
-                            idtext};
     char errstr[1024];
-    PGresult *res;
-    if (lt_pg_query(pg, sql, 5, params, &res, errstr, sizeof(errstr)) != LT_PG_OK) {
+    if (lt_store_quarantine_find(pg, filter, id, detail, rows, n, errstr, sizeof(errstr)) !=
+        LT_PG_OK) {
         fprintf(stderr, "error: %s\n", errstr);
-        return NULL;
+        return -1;
     }
-    return res;
+    return 0;
 }
 
 int lt_quarantine_list(PGconn *pg, const lt_quarantine_filter_t *filter, FILE *out)
 {
-    PGresult *res = lt_q_select(pg,
-                                "id, to_char(quarantined_at, 'YYYY-MM-DD HH24:MI:SS'),"
-                                " coalesce(commune_code, '-'), topic || ':' || kafka_offset,"
-                                " reason_code, reason, replayed_at IS NOT NULL",
-                                filter, 0);
-    if (!res)
+    lt_quarantined_t *rows;
+    size_t n;
+    if (lt_q_find(pg, filter, 0, LT_QUARANTINE_HEADERS, &rows, &n) != 0)
         return 1;
     fprintf(out, "%6s  %-19s  %-7s  %-26s  %-22s  %s\n", "id", "quarantined (UTC)", "commune",
             "topic:offset", "reason", "detail");
-    for (int row = 0; row < PQntuples(res); row++)
-        fprintf(out, "%6s  %-19s  %-7s  %-26s  %-22s  %s%s\n", PQgetvalue(res, row, 0),
-                PQgetvalue(res, row, 1), PQgetvalue(res, row, 2), PQgetvalue(res, row, 3),
-                PQgetvalue(res, row, 4), PQgetvalue(res, row, 5),
-                PQgetvalue(res, row, 6)[0] == 't' ? " [replayed]" : "");
-    fprintf(out, "%d message(s)\n", PQntuples(res));
-    PQclear(res);
-    return 0;
-}
-
-static uint8_t *lt_q_bytes(PGresult *res, int row, int col, size_t *len)
-{
-    if (PQgetisnull(res, row, col)) {
-        *len = 0;
-        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const lt_quarantined_t *q = &rows[i];
+        char position[160];
+        snprintf(position, sizeof(position), "%s:%" PRId64, q->topic, q->kafka_offset);
+        fprintf(out, "%6" PRId64 "  %-19s  %-7s  %-26s  %-22s  %s%s\n", q->id,
+                q->quarantined_at_secs, q->commune_code ? q->commune_code : "-", position,
+                q->reason_code, q->reason, q->replayed_at ? " [replayed]" : "");
     }
-    return PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), len);
+    fprintf(out, "%zu message(s)\n", n);
+    lt_store_quarantine_free(rows, n);
+    return 0;
 }
 
 static void lt_q_show_content(const uint8_t *raw, size_t len, FILE *out)
@@ -106,85 +87,98 @@ static void lt_q_show_content(const uint8_t *raw, size_t len, FILE *out)
 
 int lt_quarantine_show(PGconn *pg, int64_t id, FILE *out)
 {
-    PGresult *res = lt_q_select(pg,
-                                "id, quarantined_at, coalesce(commune_code, '-'), topic,"
-                                " partition, kafka_offset, reason_code, reason,"
-                                " coalesce(replayed_at::text, 'no'), raw",
-                                NULL, id);
-    if (!res)
+    lt_quarantined_t *rows;
+    size_t n;
+    if (lt_q_find(pg, NULL, id, LT_QUARANTINE_WITH_BYTES, &rows, &n) != 0)
         return 1;
-    if (PQntuples(res) != 1) {
+    if (n != 1) {
         fprintf(stderr, "error: no quarantined message with id %" PRId64 "\n", id);
-        PQclear(res);
+        lt_store_quarantine_free(rows, n);
         return 1;
     }
+    const lt_quarantined_t *q = &rows[0];
     fprintf(out,
-            "id:          %s\nquarantined: %s\ncommune:     %s\nposition:    %s partition %s "
-            "offset %s\nreason:      %s — %s\nreplayed:    %s\n",
-            PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-            PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5),
-            PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 7), PQgetvalue(res, 0, 8));
-    size_t len;
-    uint8_t *raw = lt_q_bytes(res, 0, 9, &len);
-    fprintf(out, "size:        %zu bytes\n", len);
-    lt_q_show_content(raw, len, out);
-    PQfreemem(raw);
-    PQclear(res);
+            "id:          %" PRId64 "\nquarantined: %s\ncommune:     %s\nposition:    %s "
+            "partition %" PRId32 " offset %" PRId64 "\nreason:      %s — %s\nreplayed:    %s\n",
+            q->id, q->quarantined_at, q->commune_code ? q->commune_code : "-", q->topic,
+            q->partition, q->kafka_offset, q->reason_code, q->reason,
+            q->replayed_at ? q->replayed_at : "no");
+    fprintf(out, "size:        %zu bytes\n", q->raw_len);
+    lt_q_show_content(q->raw, q->raw_len, out);
+    lt_store_quarantine_free(rows, n);
     return 0;
 }
 
-/* The province code is part of the topic name: lt.<PP>.<CCCCC>.events. */
-static int lt_q_province_of(const char *topic, char province[4])
+/* The message a quarantine row holds, as the sink received it. */
+static lt_msg_t lt_q_message(const lt_quarantined_t *q)
 {
-    if (strncmp(topic, "lt.", 3) != 0 || strlen(topic) < 6 || topic[5] != '.')
-        return -1;
-    memcpy(province, topic + 3, 2);
-    province[2] = '\0';
-    return 0;
+    return (lt_msg_t){.topic = q->topic,
+                      .partition = q->partition,
+                      .offset = q->kafka_offset,
+                      .key = q->message_key,
+                      .key_len = q->message_key_len,
+                      .value = q->raw,
+                      .len = q->raw_len};
 }
 
-/* Replay one row. Returns 0 applied, 1 still invalid, 2 database error. */
-static int lt_q_replay_row(PGconn *pg, const lt_units_t *units, PGresult *res, int row,
-                           int allow_integrity_only, size_t max_message_bytes, FILE *out)
+/* What replaying needs, whatever the row: the rules and the limits. */
+typedef struct lt_q_replayer {
+    PGconn *pg;
+    const lt_units_t *units;
+    int allow_integrity_only;
+    size_t max_message_bytes;
+    FILE *out;
+} lt_q_replayer_t;
+
+/* Open, plan in replay mode and commit one quarantined message, against the
+ * communes and keys registered now. Returns 0 applied, 1 still invalid,
+ * 2 database error (errstr). */
+static int lt_q_replay_message(const lt_q_replayer_t *rp, lt_registry_t *reg,
+                               const lt_quarantined_t *q, char *errstr, size_t errstr_size)
 {
-    char province[4], errstr[1024];
-    const char *id = PQgetvalue(res, row, 0), *topic = PQgetvalue(res, row, 1);
-    if (lt_q_province_of(topic, province) != 0) {
-        fprintf(out, "%s: topic %s is not a lienthong events topic; left quarantined\n", id, topic);
-        return 1;
-    }
-    size_t key_len, len;
-    uint8_t *key = lt_q_bytes(res, row, 4, &key_len), *raw = lt_q_bytes(res, row, 5, &len);
-    lt_msg_t msg = {.topic = topic, .partition = atoi(PQgetvalue(res, row, 2)),
-                    .offset = strtoll(PQgetvalue(res, row, 3), NULL, 10), .key = key,
-                    .key_len = key_len, .value = raw, .len = len};
-    lt_apply_t apply;
-    lt_apply_init(&apply, province, max_message_bytes, allow_integrity_only);
+    lt_plan_t *plan = NULL;
     int rc = 2;
-    apply.units = units;
-    if (lt_apply_load(&apply, pg, errstr, sizeof(errstr)) != LT_PG_OK)
+    if (lt_store_load_registry(rp->pg, reg, errstr, errstr_size) != LT_PG_OK)
         goto done;
-    apply.replay = 1;
-    apply.replay_quarantine_id = strtoll(id, NULL, 10);
-    lt_apply_plan(&apply, &msg, 1);
-    if (apply.replay_reason_code[0]) {
-        fprintf(out, "%s: still invalid (%s: %s); left quarantined\n", id,
-                apply.replay_reason_code, apply.replay_reason);
+    plan = lt_plan_new(reg, rp->max_message_bytes, rp->allow_integrity_only, rp->units);
+    lt_msg_t msg = lt_q_message(q);
+    lt_plan_messages(plan, &msg, 1, LT_PLAN_REPLAY);
+    const char *code, *why = lt_plan_refusal(plan, &code);
+    if (why) {
+        fprintf(rp->out, "%" PRId64 ": still invalid (%s: %s); left quarantined\n", q->id, code,
+                why);
         rc = 1;
         goto done;
     }
-    size_t staged = apply.plan_rows;
-    if (lt_apply_commit(&apply, pg, errstr, sizeof(errstr)) != LT_PG_OK)
+    size_t staged = lt_plan_counts(plan).events;
+    if (lt_store_commit_replay(rp->pg, plan, q->id, errstr, errstr_size) != LT_PG_OK)
         goto done;
-    fprintf(out, "%s: replayed; %zu event(s) checked, those not yet in the event log applied\n",
-            id, staged);
+    lt_plan_committed(plan);
+    fprintf(rp->out,
+            "%" PRId64 ": replayed; %zu event(s) checked, those not yet in the event log applied\n",
+            q->id, staged);
     rc = 0;
 done:
+    lt_plan_destroy(plan);
+    return rc;
+}
+
+/* Replay one row. Returns 0 applied, 1 still invalid, 2 database error. */
+static int lt_q_replay_row(const lt_q_replayer_t *rp, const lt_quarantined_t *q)
+{
+    char errstr[1024];
+    lt_topic_parts_t topic;
+    if (lt_topic_parse(q->topic, &topic) != 0) {
+        fprintf(rp->out,
+                "%" PRId64 ": topic %s is not a lienthong events topic; left quarantined\n", q->id,
+                q->topic);
+        return 1;
+    }
+    lt_registry_t *reg = lt_registry_new(topic.province);
+    int rc = lt_q_replay_message(rp, reg, q, errstr, sizeof(errstr));
     if (rc == 2)
-        fprintf(stderr, "error: replay of %s: %s\n", id, errstr);
-    lt_apply_destroy(&apply);
-    PQfreemem(key);
-    PQfreemem(raw);
+        fprintf(stderr, "error: replay of %" PRId64 ": %s\n", q->id, errstr);
+    lt_registry_destroy(reg);
     return rc;
 }
 
@@ -193,25 +187,29 @@ int lt_quarantine_replay(PGconn *pg, int64_t id, const lt_quarantine_filter_t *f
 {
     lt_quarantine_filter_t unreplayed = filter ? *filter : (lt_quarantine_filter_t){0};
     unreplayed.include_replayed = 0;
-    PGresult *res = lt_q_select(pg, "id, topic, partition, kafka_offset, message_key, raw",
-                                &unreplayed, id);
-    if (!res)
+    lt_quarantined_t *rows;
+    size_t n;
+    if (lt_q_find(pg, &unreplayed, id, LT_QUARANTINE_WITH_BYTES, &rows, &n) != 0)
         return 2;
-    if (PQntuples(res) == 0 && id)
+    if (n == 0 && id)
         fprintf(out, "no quarantined message %" PRId64 " awaiting replay\n", id);
-    else if (PQntuples(res) == 0)
+    else if (n == 0)
         fprintf(out, "nothing awaits replay\n");
     char errstr[512];
-    lt_units_t *units = PQntuples(res) ? lt_units_open(NULL, errstr, sizeof(errstr)) : NULL;
-    int worst = PQntuples(res) && !units ? 2 : 0;
+    lt_units_t *units = n ? lt_units_open(NULL, errstr, sizeof(errstr)) : NULL;
+    int worst = n && !units ? 2 : 0;
     if (worst)
         fprintf(stderr, "error: %s\n", errstr);
-    for (int row = 0; row < PQntuples(res) && worst < 2; row++) {
-        int rc = lt_q_replay_row(pg, units, res, row, allow_integrity_only, max_message_bytes,
-                                 out);
+    lt_q_replayer_t rp = {.pg = pg,
+                          .units = units,
+                          .allow_integrity_only = allow_integrity_only,
+                          .max_message_bytes = max_message_bytes,
+                          .out = out};
+    for (size_t i = 0; i < n && worst < 2; i++) {
+        int rc = lt_q_replay_row(&rp, &rows[i]);
         worst = rc > worst ? rc : worst;
     }
     lt_units_destroy(units);
-    PQclear(res);
+    lt_store_quarantine_free(rows, n);
     return worst;
 }

@@ -1,9 +1,11 @@
 /* lt_quarantine — looking at and replaying messages the sink quarantined.
  *
- * Replay runs the message through exactly the sink's planning and applying
- * code, with the rules and keys in force now, in one transaction. Events the
- * event log already holds are skipped, so a message replayed twice, or one
- * whose events arrived again later, is never applied twice. */
+ * Replay takes the sink's path from a quarantine row instead of Kafka: the
+ * envelope opened with the key registered now, the plan (in replay mode, with
+ * the rules in force now), and the store's commit, in one transaction that
+ * also marks the row replayed. Events the event log already holds are
+ * skipped, so a message replayed twice, or one whose events arrived again
+ * later, is never applied twice. */
 #ifndef LT_QUARANTINE_H
 #define LT_QUARANTINE_H
 
@@ -13,12 +15,7 @@
 
 #include <libpq-fe.h>
 
-typedef struct lt_quarantine_filter {
-    const char *commune;     /* NULL = all */
-    const char *reason_code; /* NULL = all */
-    int include_replayed;
-    long limit;
-} lt_quarantine_filter_t;
+#include "lt_store.h" /* lt_quarantine_filter_t */
 
 /* Print a table of quarantined messages. Returns 0 or 1 (error printed). */
 int lt_quarantine_list(PGconn *pg, const lt_quarantine_filter_t *filter, FILE *out);

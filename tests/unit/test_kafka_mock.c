@@ -1,6 +1,10 @@
 /* The agent's producer settings and the sink's planning against librdkafka's
  * mock cluster, with injected broker errors: every batch is delivered once,
- * in order, and applies cleanly. No real broker needed. */
+ * in order, and applies cleanly. No real broker needed.
+ *
+ * Both levels meet here on purpose: the agent's producer configuration and
+ * acknowledgement tracking (producer/) send, the province plan (province/)
+ * reads back; the envelope (proto/) is what they share. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,8 +13,10 @@
 
 #include "lt_acks.h"
 #include "lt_agent.h"
-#include "lt_apply.h"
-#include "lt_outbox.h"
+#include "lt_envelope.h"
+#include "lt_event.h"
+#include "lt_plan.h"
+#include "lt_registry.h"
 #include "lt_test.h"
 
 #define TOPIC "lt.01.00004.events"
@@ -27,16 +33,39 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
         delivered++;
 }
 
+/* A birth registration with an empty record, as the agent would send it. */
+static Lienthong__V1__Event *birth_event(uint64_t seq, const char *id)
+{
+    Lienthong__V1__BirthRecord *birth = malloc(sizeof(*birth));
+    lienthong__v1__birth_record__init(birth);
+    Lienthong__V1__CivilRecord *record = malloc(sizeof(*record));
+    lienthong__v1__civil_record__init(record);
+    record->kind = LIENTHONG__V1__CIVIL_RECORD_KIND__CIVIL_RECORD_KIND_BIRTH;
+    record->record_case = LIENTHONG__V1__CIVIL_RECORD__RECORD_BIRTH;
+    record->birth = birth;
+    Lienthong__V1__Event *ev = malloc(sizeof(*ev));
+    lienthong__v1__event__init(ev);
+    ev->seq = seq;
+    ev->entity_type = LIENTHONG__V1__ENTITY_TYPE__ENTITY_TYPE_CIVIL_RECORD;
+    ev->entity_id = strdup(id);
+    ev->version = 1;
+    ev->op = LIENTHONG__V1__OP__OP_UPSERT;
+    ev->occurred_at_us = 1;
+    ev->recorded_at_us = 2;
+    lt_event_set_payload(ev, &record->base);
+    ev->content_hash.data = malloc(LT_SHA256_LEN);
+    ev->content_hash.len = LT_SHA256_LEN;
+    lt_event_payload_hash(ev, ev->content_hash.data);
+    return ev;
+}
+
 static uint8_t *sealed_batch(uint64_t first, lt_signer_t *signer, size_t *len)
 {
     Lienthong__V1__Event *events[PER_BATCH];
     for (size_t i = 0; i < PER_BATCH; i++) {
-        char id[32], errstr[256];
+        char id[32];
         snprintf(id, sizeof(id), "b-%llu", (unsigned long long)(first + i));
-        events[i] = lt_outbox_make_event("civil_record", id, 1, "upsert", 1, 2,
-                                         "{\"kind\":\"CIVIL_RECORD_KIND_BIRTH\",\"birth\":{}}", errstr,
-                                         sizeof(errstr));
-        events[i]->seq = first + i;
+        events[i] = birth_event(first + i, id);
     }
     Lienthong__V1__Batch batch = LIENTHONG__V1__BATCH__INIT;
     batch.commune_code = (char *)"00004";
@@ -45,7 +74,7 @@ static uint8_t *sealed_batch(uint64_t first, lt_signer_t *signer, size_t *len)
     batch.n_events = PER_BATCH;
     batch.events = events;
     uint8_t hash[LT_SHA256_LEN];
-    uint8_t *out = lt_batch_seal(&batch, signer, len, hash);
+    uint8_t *out = lt_envelope_seal(&batch, signer, len, hash);
     for (size_t i = 0; i < PER_BATCH; i++)
         protobuf_c_message_free_unpacked(&events[i]->base, NULL);
     return out;
@@ -79,7 +108,7 @@ static void produce_all(rd_kafka_t *rk, lt_signer_t *signer)
 
 /* Read the partition back and plan it like the sink does; returns how many
  * messages it held. */
-static size_t consume_and_plan_n(const char *bootstraps, lt_apply_t *apply)
+static size_t consume_and_plan_n(const char *bootstraps, lt_plan_t *plan)
 {
     char errstr[512];
     rd_kafka_conf_t *kc = rd_kafka_conf_new();
@@ -108,7 +137,7 @@ static size_t consume_and_plan_n(const char *bootstraps, lt_apply_t *apply)
                              m->payload, m->len};
         n++;
     }
-    lt_apply_plan(apply, msgs, n);
+    lt_plan_messages(plan, msgs, n, LT_PLAN_NORMAL);
     for (size_t i = 0; i < n; i++)
         rd_kafka_message_destroy(held[i]);
     rd_kafka_consumer_close(rk);
@@ -116,10 +145,26 @@ static size_t consume_and_plan_n(const char *bootstraps, lt_apply_t *apply)
     return n;
 }
 
-static void consume_and_plan(const char *bootstraps, lt_apply_t *apply)
+static void consume_and_plan(const char *bootstraps, lt_plan_t *plan)
 {
     /* exactly once: retries left no duplicate */
-    ASSERT_EQ_INT(consume_and_plan_n(bootstraps, apply), BATCHES);
+    ASSERT_EQ_INT(consume_and_plan_n(bootstraps, plan), BATCHES);
+}
+
+/* Province 01 knowing commune 00004 (no key), as a sink would load it. */
+static lt_registry_t *province_registry(void)
+{
+    lt_registry_t *reg = lt_registry_new("01");
+    lt_registry_add(reg, "00004", TOPIC, NULL, NULL);
+    return reg;
+}
+
+/* The commune's share of the plan. */
+static lt_plan_commune_t planned(const lt_plan_t *plan)
+{
+    lt_plan_commune_t share = {0};
+    ASSERT_EQ_INT(lt_plan_for_commune(plan, "00004", &share), 0);
+    return share;
 }
 
 static void test_idempotent_produce_survives_broker_errors(void)
@@ -144,16 +189,16 @@ static void test_idempotent_produce_survives_broker_errors(void)
     ASSERT_EQ_INT(failed, 0);
     rd_kafka_destroy(producer);
 
-    lt_apply_t apply;
-    lt_apply_init(&apply, "01", LT_BATCH_MAX_BYTES_DEFAULT, 1);
-    lt_apply_add_commune(&apply, "00004", NULL, NULL, 0);
-    consume_and_plan(bootstraps, &apply);
-    ASSERT_EQ_INT(apply.plan_rows, BATCHES * PER_BATCH);
-    ASSERT_EQ_INT(apply.plan_quarantined, 0);
-    ASSERT_EQ_INT(apply.plan_gaps, 0);
-    ASSERT_EQ_INT(apply.communes[0].plan_duplicates, 0);
-    ASSERT_EQ_INT(apply.communes[0].plan_last_seq, BATCHES * PER_BATCH);
-    lt_apply_destroy(&apply);
+    lt_registry_t *reg = province_registry();
+    lt_plan_t *plan = lt_plan_new(reg, LT_BATCH_MAX_BYTES_DEFAULT, 1, NULL);
+    consume_and_plan(bootstraps, plan);
+    ASSERT_EQ_INT(lt_plan_counts(plan).events, BATCHES * PER_BATCH);
+    ASSERT_EQ_INT(lt_plan_counts(plan).quarantined, 0);
+    ASSERT_EQ_INT(lt_plan_counts(plan).gaps, 0);
+    ASSERT_EQ_INT(planned(plan).duplicates, 0);
+    ASSERT_EQ_INT(planned(plan).last_seq, BATCHES * PER_BATCH);
+    lt_plan_destroy(plan);
+    lt_registry_destroy(reg);
     lt_signer_destroy(signer);
     rd_kafka_mock_cluster_destroy(mcluster);
     rd_kafka_destroy(mock_rk);
@@ -277,17 +322,17 @@ static void test_refused_batch_stops_the_acked_run(void)
 
     /* The topic holds 1, 2, 4, 5, 3, 4, 5 (those 4 and 5 Kafka took are
      * there twice): the sink applies each event once, 3 into its gap. */
-    lt_apply_t apply;
-    lt_apply_init(&apply, "01", LT_BATCH_MAX_BYTES_DEFAULT, 1);
-    lt_apply_add_commune(&apply, "00004", NULL, NULL, 0);
-    size_t n = consume_and_plan_n(bootstraps, &apply);
+    lt_registry_t *reg = province_registry();
+    lt_plan_t *plan = lt_plan_new(reg, LT_BATCH_MAX_BYTES_DEFAULT, 1, NULL);
+    size_t n = consume_and_plan_n(bootstraps, plan);
     ASSERT_EQ_INT(n, 7);
-    ASSERT_EQ_INT(apply.plan_rows, 5 * PER_BATCH);
-    ASSERT_EQ_INT(apply.plan_gaps, 1);
-    ASSERT_EQ_INT(apply.communes[0].plan_fills, PER_BATCH);
-    ASSERT_EQ_INT(apply.communes[0].plan_duplicates, 2);
-    ASSERT_EQ_INT(lt_ranges_count(&apply.communes[0].plan_missing), 0);
-    lt_apply_destroy(&apply);
+    ASSERT_EQ_INT(lt_plan_counts(plan).events, 5 * PER_BATCH);
+    ASSERT_EQ_INT(lt_plan_counts(plan).gaps, 1);
+    ASSERT_EQ_INT(planned(plan).fills, PER_BATCH);
+    ASSERT_EQ_INT(planned(plan).duplicates, 2);
+    ASSERT_EQ_INT(planned(plan).missing, 0);
+    lt_plan_destroy(plan);
+    lt_registry_destroy(reg);
     lt_acks_destroy(acks_under_test);
     lt_signer_destroy(signer);
     rd_kafka_mock_cluster_destroy(mcluster);

@@ -1,6 +1,7 @@
 -- One poll round, inside the round's transaction, after the sink has COPYed
 -- every event into lt.event_log and the newest version of each entity the
--- round touches into lt_stage (one row per entity; see consumer/lt_apply.c).
+-- round touches into lt_stage (one row per entity; the rows are built by
+-- province/lt_plan.c, this file is run by province/lt_store.c).
 
 -- Temporary tables get no statistics from autovacuum: without these the
 -- planner guesses, and a round of ten events hash-joins the whole typed tables.

@@ -3,6 +3,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct lt_ranges {
+    lt_range_t *r; /* sorted by from, disjoint */
+    size_t n, cap;
+};
+
+lt_ranges_t *lt_ranges_new(void)
+{
+    lt_ranges_t *set = calloc(1, sizeof(*set));
+    if (!set)
+        abort();
+    return set;
+}
+
+void lt_ranges_destroy(lt_ranges_t *set)
+{
+    if (!set)
+        return;
+    free(set->r);
+    free(set);
+}
+
 static void lt_ranges_reserve(lt_ranges_t *set, size_t n)
 {
     if (n <= set->cap)
@@ -75,6 +96,16 @@ uint64_t lt_ranges_count(const lt_ranges_t *set)
     return total;
 }
 
+size_t lt_ranges_spans(const lt_ranges_t *set)
+{
+    return set->n;
+}
+
+lt_range_t lt_ranges_span(const lt_ranges_t *set, size_t i)
+{
+    return set->r[i];
+}
+
 void lt_ranges_copy(lt_ranges_t *dst, const lt_ranges_t *src)
 {
     lt_ranges_reserve(dst, src->n);
@@ -86,10 +117,4 @@ void lt_ranges_copy(lt_ranges_t *dst, const lt_ranges_t *src)
 void lt_ranges_clear(lt_ranges_t *set)
 {
     set->n = 0;
-}
-
-void lt_ranges_free(lt_ranges_t *set)
-{
-    free(set->r);
-    memset(set, 0, sizeof(*set));
 }

@@ -3,12 +3,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct lt_newest_entry {
+    uint64_t hash;
+    size_t key_off, key_len;
+    size_t row_off, row_len;
+    uint64_t version, seq;
+} lt_newest_entry_t;
+
+struct lt_newest {
+    lt_buf_t keys, rows; /* arenas */
+    lt_newest_entry_t *entries;
+    size_t n_entries, cap_entries;
+    uint32_t *slots; /* open addressing: entry index + 1, 0 = empty */
+    size_t n_slots;  /* a power of two */
+};
+
 static uint64_t lt_newest_hash(const char *key, size_t len)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
     return h;
+}
+
+lt_newest_t *lt_newest_new(void)
+{
+    lt_newest_t *n = calloc(1, sizeof(*n));
+    if (!n)
+        abort();
+    return n;
 }
 
 void lt_newest_reset(lt_newest_t *n)
@@ -20,13 +43,15 @@ void lt_newest_reset(lt_newest_t *n)
         memset(n->slots, 0, n->n_slots * sizeof(*n->slots));
 }
 
-void lt_newest_free(lt_newest_t *n)
+void lt_newest_destroy(lt_newest_t *n)
 {
+    if (!n)
+        return;
     lt_buf_free(&n->keys);
     lt_buf_free(&n->rows);
     free(n->entries);
     free(n->slots);
-    memset(n, 0, sizeof(*n));
+    free(n);
 }
 
 /* Rebuild the slot table at twice the size (load factor stays under 1/2). */
@@ -91,6 +116,12 @@ void lt_newest_offer(lt_newest_t *n, const char *key, size_t key_len, uint64_t v
 size_t lt_newest_count(const lt_newest_t *n)
 {
     return n->n_entries;
+}
+
+const char *lt_newest_row(const lt_newest_t *n, size_t i, size_t *len)
+{
+    *len = n->entries[i].row_len;
+    return n->rows.data + n->entries[i].row_off;
 }
 
 void lt_newest_write(const lt_newest_t *n, lt_buf_t *out)

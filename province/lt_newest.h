@@ -11,23 +11,14 @@
 
 #include "lt_buf.h"
 
-typedef struct lt_newest_entry {
-    uint64_t hash;
-    size_t key_off, key_len;
-    size_t row_off, row_len;
-    uint64_t version, seq;
-} lt_newest_entry_t;
+typedef struct lt_newest lt_newest_t;
 
-typedef struct lt_newest {
-    lt_buf_t keys, rows;         /* arenas */
-    lt_newest_entry_t *entries;
-    size_t n_entries, cap_entries;
-    uint32_t *slots;             /* open addressing: entry index + 1, 0 = empty */
-    size_t n_slots;              /* a power of two */
-} lt_newest_t;
+/* An empty table (aborts when out of memory, as every growth of it does). */
+lt_newest_t *lt_newest_new(void);
+void lt_newest_destroy(lt_newest_t *n); /* NULL allowed */
 
+/* Forget every row, keeping the memory. */
 void lt_newest_reset(lt_newest_t *n);
-void lt_newest_free(lt_newest_t *n);
 
 /* Keep row for key if no row is kept yet, or if (version, seq) is newer than
  * the kept one's. The key and row bytes are copied. */
@@ -35,6 +26,10 @@ void lt_newest_offer(lt_newest_t *n, const char *key, size_t key_len, uint64_t v
                      uint64_t seq, const char *row, size_t row_len);
 
 size_t lt_newest_count(const lt_newest_t *n);
+
+/* The i-th kept row (i < lt_newest_count) and its length; valid until the
+ * next offer or reset. */
+const char *lt_newest_row(const lt_newest_t *n, size_t i, size_t *len);
 
 /* Append every kept row to out. */
 void lt_newest_write(const lt_newest_t *n, lt_buf_t *out);

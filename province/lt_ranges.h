@@ -10,14 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct lt_ranges lt_ranges_t;
+
 typedef struct lt_range {
     uint64_t from, to; /* inclusive */
 } lt_range_t;
 
-typedef struct lt_ranges {
-    lt_range_t *r; /* sorted by from, disjoint */
-    size_t n, cap;
-} lt_ranges_t;
+/* An empty set (aborts when out of memory, as every growth of it does). */
+lt_ranges_t *lt_ranges_new(void);
+void lt_ranges_destroy(lt_ranges_t *set); /* NULL allowed */
 
 /* Is seq in the set? */
 int lt_ranges_contains(const lt_ranges_t *set, uint64_t seq);
@@ -31,10 +32,13 @@ int lt_ranges_remove(lt_ranges_t *set, uint64_t seq);
 /* How many sequences the set holds. */
 uint64_t lt_ranges_count(const lt_ranges_t *set);
 
-/* dst becomes a copy of src (dst's old contents are freed). */
+/* How many disjoint ranges it holds, and the i-th of them in order. */
+size_t lt_ranges_spans(const lt_ranges_t *set);
+lt_range_t lt_ranges_span(const lt_ranges_t *set, size_t i);
+
+/* dst becomes a copy of src. */
 void lt_ranges_copy(lt_ranges_t *dst, const lt_ranges_t *src);
 
 void lt_ranges_clear(lt_ranges_t *set); /* empty, memory kept */
-void lt_ranges_free(lt_ranges_t *set);
 
 #endif

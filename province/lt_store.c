@@ -1,0 +1,605 @@
+#include "lt_store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lt_fault.h"
+#include "lt_util.h"
+
+extern const char lt_province_schema_sql[]; /* sql/province_schema.sql */
+extern const char lt_apply_round_sql[];     /* sql/apply_round.sql */
+
+/* The channel provisioning notifies a running sink on. */
+#define LT_STORE_COMMUNE_CHANNEL "lt_commune"
+
+lt_pg_rc_t lt_store_migrate(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    return lt_pg_exec(pg, lt_province_schema_sql, 0, NULL, errstr, errstr_size);
+}
+
+static char *lt_store_strdup(const char *s)
+{
+    char *copy = strdup(s);
+    if (!copy)
+        abort();
+    return copy;
+}
+
+/* The text of a column, copied; NULL for SQL NULL. */
+static char *lt_store_text(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : lt_store_strdup(PQgetvalue(res, row, col));
+}
+
+static int64_t lt_store_int(const PGresult *res, int row, int col)
+{
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* A bytea column unescaped (PQfreemem it); NULL and 0 for SQL NULL. */
+static uint8_t *lt_store_bytes(const PGresult *res, int row, int col, size_t *len)
+{
+    *len = 0;
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    return PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), len);
+}
+
+/* ------------------------------------------------------------- registry */
+
+static const char lt_store_communes_sql[] =
+    "SELECT c.commune_code, c.events_topic, c.key_id, c.public_key,"
+    " coalesce(p.last_seq, 0), p.last_batch_hash"
+    " FROM lt.commune c LEFT JOIN lt.commune_progress p"
+    " USING (commune_code) WHERE c.province_code = $1";
+
+/* The sequences each commune's open gaps still miss: the gap ranges less
+ * what the event log holds of them (a gap may be partly filled). */
+static const char lt_store_missing_sql[] =
+    "WITH g AS (SELECT g.commune_code, g.from_seq, g.to_seq FROM lt.seq_gap g"
+    "  JOIN lt.commune c USING (commune_code)"
+    "  WHERE g.resolved_at IS NULL AND c.province_code = $1),"
+    " p AS (SELECT g.commune_code, g.from_seq AS gf, g.to_seq AS gt, e.seq,"
+    "  lag(e.seq) OVER (PARTITION BY g.commune_code, g.from_seq ORDER BY e.seq) AS prev"
+    "  FROM g JOIN lt.event_log e ON e.commune_code = g.commune_code"
+    "  AND e.seq BETWEEN g.from_seq AND g.to_seq)"
+    " SELECT commune_code, coalesce(prev + 1, gf), seq - 1 FROM p"
+    "  WHERE seq > coalesce(prev + 1, gf)"
+    " UNION ALL SELECT commune_code, max(seq) + 1, gt FROM p"
+    "  GROUP BY commune_code, gf, gt HAVING max(seq) < gt"
+    " UNION ALL SELECT commune_code, from_seq, to_seq FROM g WHERE NOT EXISTS ("
+    "  SELECT 1 FROM lt.event_log e WHERE e.commune_code = g.commune_code"
+    "  AND e.seq BETWEEN g.from_seq AND g.to_seq)"
+    " ORDER BY 1, 2";
+
+static void lt_store_add_commune(lt_registry_t *reg, const PGresult *res, int row)
+{
+    lt_commune_t *c = lt_registry_add(reg, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1),
+                                      PQgetisnull(res, row, 2) ? NULL : PQgetvalue(res, row, 2),
+                                      PQgetisnull(res, row, 3) ? NULL : PQgetvalue(res, row, 3));
+    size_t len;
+    uint8_t *hash = lt_store_bytes(res, row, 5, &len);
+    lt_commune_set_progress(c, strtoull(PQgetvalue(res, row, 4), NULL, 10),
+                            hash && len == LT_REGISTRY_HASH_LEN ? hash : NULL);
+    PQfreemem(hash);
+}
+
+static lt_pg_rc_t lt_store_load_gaps(PGconn *pg, lt_registry_t *reg, char *errstr,
+                                     size_t errstr_size)
+{
+    const char *params[] = {lt_registry_province(reg)};
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg, lt_store_missing_sql, 1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    for (int row = 0; row < PQntuples(res); row++) {
+        lt_commune_t *c = lt_registry_by_code(reg, PQgetvalue(res, row, 0));
+        if (c)
+            lt_ranges_append(lt_commune_missing(c), strtoull(PQgetvalue(res, row, 1), NULL, 10),
+                             strtoull(PQgetvalue(res, row, 2), NULL, 10));
+    }
+    PQclear(res);
+    return LT_PG_OK;
+}
+
+lt_pg_rc_t lt_store_load_registry(PGconn *pg, lt_registry_t *reg, char *errstr,
+                                  size_t errstr_size)
+{
+    const char *params[] = {lt_registry_province(reg)};
+    PGresult *res;
+    lt_pg_rc_t rc =
+        lt_pg_query(pg, lt_store_communes_sql, 1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    lt_registry_clear(reg);
+    for (int row = 0; row < PQntuples(res); row++)
+        lt_store_add_commune(reg, res, row);
+    PQclear(res);
+    return lt_store_load_gaps(pg, reg, errstr, errstr_size);
+}
+
+/* ---------------------------------------------------------------- commit */
+
+/* Rows for one COPY: a text, or the newest-per-entity table (streamed row
+ * by row, so the rows are never held twice). */
+typedef struct lt_copy_src {
+    const char *text;
+    size_t len;
+    const lt_newest_t *newest;
+} lt_copy_src_t;
+
+static int lt_store_copy_put(PGconn *pg, const lt_copy_src_t *src)
+{
+    if (!src->newest)
+        return PQputCopyData(pg, src->text, (int)src->len) == 1 ? 0 : -1;
+    for (size_t i = 0; i < lt_newest_count(src->newest); i++) {
+        size_t len;
+        const char *row = lt_newest_row(src->newest, i, &len);
+        if (PQputCopyData(pg, row, (int)len) != 1)
+            return -1;
+    }
+    return 0;
+}
+
+static lt_pg_rc_t lt_store_copy_from(PGconn *pg, const char *copy_sql, const lt_copy_src_t *src,
+                                     char *errstr, size_t errstr_size)
+{
+    PGresult *res = PQexec(pg, copy_sql);
+    lt_pg_rc_t rc = lt_pg_report(pg, res, copy_sql, errstr, errstr_size);
+    if (rc != LT_PG_OK || PQresultStatus(res) != PGRES_COPY_IN) {
+        if (rc == LT_PG_OK)
+            lt_err(errstr, errstr_size, "%s: not in COPY mode", copy_sql);
+        PQclear(res);
+        return rc == LT_PG_OK ? LT_PG_FATAL : rc;
+    }
+    PQclear(res);
+    if (lt_store_copy_put(pg, src) != 0 || PQputCopyEnd(pg, NULL) != 1) {
+        lt_err(errstr, errstr_size, "%s: %s", copy_sql, PQerrorMessage(pg));
+        return LT_PG_RETRY;
+    }
+    rc = LT_PG_OK;
+    while ((res = PQgetResult(pg)) != NULL) {
+        if (rc == LT_PG_OK)
+            rc = lt_pg_report(pg, res, copy_sql, errstr, errstr_size);
+        PQclear(res);
+    }
+    return rc;
+}
+
+/* COPY text rows into a table; nothing to do for none. */
+static lt_pg_rc_t lt_store_copy(PGconn *pg, const char *copy_sql, const char *text, size_t len,
+                                char *errstr, size_t errstr_size)
+{
+    lt_copy_src_t src = {.text = text, .len = len};
+    return len ? lt_store_copy_from(pg, copy_sql, &src, errstr, errstr_size) : LT_PG_OK;
+}
+
+static const char lt_store_begin_sql[] =
+    "BEGIN;"
+    "CREATE TEMP TABLE IF NOT EXISTS lt_stage_offset (topic text,"
+    " partition int, next_offset bigint) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS lt_stage_progress ("
+    " commune_code text, last_seq bigint, last_batch_hash bytea,"
+    " events bigint, batches bigint, duplicates bigint,"
+    " recorded_us bigint) ON COMMIT DELETE ROWS";
+
+static const char lt_store_stage_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS lt_stage ("
+    /* The real tables' collation: joins on these columns must use their indexes. */
+    " commune_code text, seq bigint, entity_type text, entity_id text, version bigint,"
+    " op text, content_hash bytea, payload jsonb, occurred_us bigint, recorded_us bigint,"
+    " subject_name text, subject_name_key text, personal_id text, late boolean)"
+    " ON COMMIT DELETE ROWS";
+
+#define LT_EVENT_LOG_COLUMNS                                                           \
+    "(commune_code, seq, entity_type, entity_id, version, op, content_hash, occurred_at," \
+    " recorded_at)"
+
+static const char lt_store_replay_stage_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS lt_stage_log AS"
+    " SELECT commune_code, seq, entity_type, entity_id, version, op,"
+    " content_hash, occurred_at, recorded_at FROM lt.event_log"
+    " WITH NO DATA; TRUNCATE lt_stage_log";
+
+/* Replay: the event log keeps what it holds already; count the rest as applied. */
+static const char lt_store_replay_log_sql[] =
+    "WITH fresh AS (INSERT INTO lt.event_log " LT_EVENT_LOG_COLUMNS
+    " SELECT * FROM lt_stage_log ON CONFLICT DO NOTHING RETURNING commune_code)"
+    " INSERT INTO lt.commune_progress AS p (commune_code, last_seq, events_applied)"
+    " SELECT commune_code, 0, count(*) FROM fresh GROUP BY 1"
+    " ON CONFLICT (commune_code) DO UPDATE"
+    " SET events_applied = p.events_applied + EXCLUDED.events_applied";
+
+/* Close the gaps the event log now holds entirely. */
+static const char lt_store_resolve_gaps_sql[] =
+    "UPDATE lt.seq_gap g SET resolved_at = now()"
+    " WHERE resolved_at IS NULL AND (SELECT count(*) FROM lt.event_log e"
+    "  WHERE e.commune_code = g.commune_code"
+    "  AND e.seq BETWEEN g.from_seq AND g.to_seq)"
+    " = g.to_seq - g.from_seq + 1";
+
+static const char lt_store_offsets_sql[] =
+    "INSERT INTO lt.kafka_offset AS k (topic, partition, next_offset)"
+    " SELECT topic, partition, max(next_offset) FROM lt_stage_offset"
+    " GROUP BY topic, partition"
+    " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset,"
+    " updated_at = now()";
+
+static const char lt_store_progress_sql[] =
+    "INSERT INTO lt.commune_progress AS p (commune_code, last_seq, last_batch_hash,"
+    " events_applied, batches_applied, duplicates_skipped, last_recorded_at)"
+    " SELECT commune_code, last_seq, last_batch_hash, events, batches, duplicates,"
+    " CASE WHEN recorded_us > 0 THEN 'epoch'::timestamptz"
+    "  + recorded_us * interval '1 microsecond' END FROM lt_stage_progress"
+    " ON CONFLICT (commune_code) DO UPDATE SET"
+    " last_seq = GREATEST(p.last_seq, EXCLUDED.last_seq),"
+    " last_batch_hash = CASE WHEN EXCLUDED.last_seq >= p.last_seq"
+    "  THEN EXCLUDED.last_batch_hash ELSE p.last_batch_hash END,"
+    " events_applied = p.events_applied + EXCLUDED.events_applied,"
+    " batches_applied = p.batches_applied + EXCLUDED.batches_applied,"
+    " duplicates_skipped = p.duplicates_skipped + EXCLUDED.duplicates_skipped,"
+    " last_recorded_at = coalesce(EXCLUDED.last_recorded_at, p.last_recorded_at),"
+    " updated_at = now()";
+
+/* The event log rows: straight into the table; a second application of an
+ * event fails loudly on its primary key. A replay goes through a staging
+ * table instead and skips what the log holds. */
+static lt_pg_rc_t lt_store_write_event_log(PGconn *pg, const lt_plan_t *plan, char *errstr,
+                                           size_t errstr_size)
+{
+    size_t len;
+    const char *rows = lt_plan_event_rows(plan, &len);
+    if (lt_plan_mode(plan) != LT_PLAN_REPLAY)
+        return lt_store_copy(pg, "COPY lt.event_log " LT_EVENT_LOG_COLUMNS " FROM STDIN", rows,
+                             len, errstr, errstr_size);
+    if (!len)
+        return LT_PG_OK;
+    lt_pg_rc_t rc = lt_pg_exec(pg, lt_store_replay_stage_sql, 0, NULL, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_store_copy(pg, "COPY lt_stage_log FROM STDIN", rows, len, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_pg_exec(pg, lt_store_replay_log_sql, 0, NULL, errstr, errstr_size);
+    return rc;
+}
+
+/* The newest version of each entity, upserted, and the typed tables the
+ * changed ones drive (sql/apply_round.sql). */
+static lt_pg_rc_t lt_store_write_entities(PGconn *pg, const lt_plan_t *plan, char *errstr,
+                                          size_t errstr_size)
+{
+    lt_copy_src_t src = {.newest = lt_plan_entity_rows(plan)};
+    if (!lt_newest_count(src.newest))
+        return LT_PG_OK;
+    lt_pg_rc_t rc = lt_store_copy_from(pg, "COPY lt_stage FROM STDIN", &src, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_pg_exec(pg, lt_apply_round_sql, 0, NULL, errstr, errstr_size);
+    return rc;
+}
+
+static lt_pg_rc_t lt_store_mark_replayed(PGconn *pg, int64_t quarantine_id, char *errstr,
+                                         size_t errstr_size)
+{
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, quarantine_id);
+    const char *params[] = {id};
+    return lt_pg_exec(pg, "UPDATE lt.quarantine SET replayed_at = now() WHERE id = $1", 1,
+                      params, errstr, errstr_size);
+}
+
+/* COPY rows into a staging table, then merge them with merge_sql. */
+static lt_pg_rc_t lt_store_merge(PGconn *pg, const char *copy_sql, const char *rows, size_t len,
+                                 const char *merge_sql, char *errstr, size_t errstr_size)
+{
+    if (!len)
+        return LT_PG_OK;
+    lt_pg_rc_t rc = lt_store_copy(pg, copy_sql, rows, len, errstr, errstr_size);
+    return rc == LT_PG_OK ? lt_pg_exec(pg, merge_sql, 0, NULL, errstr, errstr_size) : rc;
+}
+
+/* The plan's rows that go straight into their tables: gaps, quarantined
+ * messages, the batch chain. */
+static const struct {
+    const char *(*rows)(const lt_plan_t *plan, size_t *len);
+    const char *copy_sql;
+} lt_store_logs[] = {
+    {lt_plan_gap_rows, "COPY lt.seq_gap (commune_code, from_seq, to_seq) FROM STDIN"},
+    {lt_plan_quarantine_rows, "COPY lt.quarantine (topic, partition, kafka_offset, commune_code,"
+                              " reason_code, reason, message_key, raw) FROM STDIN"},
+    {lt_plan_batch_rows, "COPY lt.batch_log (commune_code, first_seq, last_seq, batch_hash,"
+                         " prev_batch_hash, key_id, signature, topic, kafka_offset) FROM STDIN"},
+};
+
+static lt_pg_rc_t lt_store_write_logs(PGconn *pg, const lt_plan_t *plan, char *errstr,
+                                      size_t errstr_size)
+{
+    lt_pg_rc_t rc = LT_PG_OK;
+    for (size_t i = 0; rc == LT_PG_OK && i < sizeof(lt_store_logs) / sizeof(*lt_store_logs);
+         i++) {
+        size_t len;
+        const char *rows = lt_store_logs[i].rows(plan, &len);
+        rc = lt_store_copy(pg, lt_store_logs[i].copy_sql, rows, len, errstr, errstr_size);
+    }
+    return rc;
+}
+
+/* Where each partition resumes and how far each commune got. */
+static lt_pg_rc_t lt_store_write_progress(PGconn *pg, const lt_plan_t *plan, char *errstr,
+                                          size_t errstr_size)
+{
+    size_t len;
+    const char *rows = lt_plan_offset_rows(plan, &len);
+    lt_pg_rc_t rc = lt_store_merge(pg, "COPY lt_stage_offset FROM STDIN", rows, len,
+                                   lt_store_offsets_sql, errstr, errstr_size);
+    rows = lt_plan_progress_rows(plan, &len);
+    if (rc == LT_PG_OK)
+        rc = lt_store_merge(pg, "COPY lt_stage_progress FROM STDIN", rows, len,
+                            lt_store_progress_sql, errstr, errstr_size);
+    return rc;
+}
+
+/* The whole plan, BEGIN to COMMIT; quarantine_id > 0 marks a replayed message. */
+static lt_pg_rc_t lt_store_run(PGconn *pg, const lt_plan_t *plan, int64_t quarantine_id,
+                               char *errstr, size_t errstr_size)
+{
+    int replay = lt_plan_mode(plan) == LT_PLAN_REPLAY;
+    lt_pg_rc_t rc = lt_pg_exec(pg, lt_store_begin_sql, 0, NULL, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_pg_exec(pg, lt_store_stage_sql, 0, NULL, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_store_write_event_log(pg, plan, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_store_write_entities(pg, plan, errstr, errstr_size);
+    if (rc == LT_PG_OK && quarantine_id > 0)
+        rc = lt_store_mark_replayed(pg, quarantine_id, errstr, errstr_size);
+    if (rc == LT_PG_OK && (replay || lt_plan_fills_gaps(plan)))
+        rc = lt_pg_exec(pg, lt_store_resolve_gaps_sql, 0, NULL, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_store_write_logs(pg, plan, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_store_write_progress(pg, plan, errstr, errstr_size);
+    if (rc == LT_PG_OK) {
+        lt_fault_point("sink.before_commit");
+        rc = lt_pg_exec(pg, "COMMIT", 0, NULL, errstr, errstr_size);
+    }
+    return rc;
+}
+
+static lt_pg_rc_t lt_store_apply(PGconn *pg, const lt_plan_t *plan, int64_t quarantine_id,
+                                 char *errstr, size_t errstr_size)
+{
+    lt_pg_rc_t rc = lt_store_run(pg, plan, quarantine_id, errstr, errstr_size);
+    if (rc != LT_PG_OK && PQstatus(pg) == CONNECTION_OK)
+        lt_pg_exec(pg, "ROLLBACK", 0, NULL, NULL, 0);
+    return rc;
+}
+
+lt_pg_rc_t lt_store_commit(PGconn *pg, const lt_plan_t *plan, char *errstr,
+                           size_t errstr_size)
+{
+    return lt_store_apply(pg, plan, 0, errstr, errstr_size);
+}
+
+lt_pg_rc_t lt_store_commit_replay(PGconn *pg, const lt_plan_t *plan, int64_t quarantine_id,
+                                  char *errstr, size_t errstr_size)
+{
+    return lt_store_apply(pg, plan, quarantine_id, errstr, errstr_size);
+}
+
+/* --------------------------------------------------------------- offsets */
+
+struct lt_store_offsets {
+    PGresult *res; /* topic, partition, next_offset */
+};
+
+lt_pg_rc_t lt_store_read_offsets(PGconn *pg, lt_store_offsets_t **offsets, char *errstr,
+                                 size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg, "SELECT topic, partition, next_offset FROM lt.kafka_offset",
+                                0, NULL, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *offsets = malloc(sizeof(**offsets));
+    if (!*offsets)
+        abort();
+    (*offsets)->res = res;
+    return LT_PG_OK;
+}
+
+int64_t lt_store_offset_of(const lt_store_offsets_t *offsets, const char *topic,
+                           int32_t partition, int64_t if_unknown)
+{
+    const PGresult *res = offsets->res;
+    for (int row = 0; row < PQntuples(res); row++)
+        if (strcmp(PQgetvalue(res, row, 0), topic) == 0 &&
+            atoi(PQgetvalue(res, row, 1)) == partition)
+            return lt_store_int(res, row, 2);
+    return if_unknown;
+}
+
+void lt_store_offsets_destroy(lt_store_offsets_t *offsets)
+{
+    if (!offsets)
+        return;
+    PQclear(offsets->res);
+    free(offsets);
+}
+
+/* ---------------------------------------------------------- provisioning */
+
+lt_pg_rc_t lt_store_listen_communes(PGconn *pg, char *errstr, size_t errstr_size)
+{
+    return lt_pg_exec(pg, "LISTEN " LT_STORE_COMMUNE_CHANNEL, 0, NULL, errstr, errstr_size);
+}
+
+int lt_store_next_registered(PGconn *pg, char *code, size_t code_size)
+{
+    PQconsumeInput(pg);
+    PGnotify *note = PQnotifies(pg);
+    if (!note)
+        return 0;
+    lt_strlcpy(code, note->extra, code_size);
+    PQfreemem(note);
+    return 1;
+}
+
+static const char lt_store_register_sql[] =
+    "INSERT INTO lt.commune (commune_code, province_code, name,"
+    " events_topic, control_topic, key_id, public_key)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    " ON CONFLICT (commune_code) DO UPDATE SET"
+    " key_id = coalesce(EXCLUDED.key_id, lt.commune.key_id),"
+    " public_key = coalesce(EXCLUDED.public_key, lt.commune.public_key);";
+
+lt_pg_rc_t lt_store_register_commune(PGconn *pg, const lt_store_commune_t *commune,
+                                     char *errstr, size_t errstr_size)
+{
+    const char *params[] = {commune->code,          commune->province,      commune->name,
+                            commune->events_topic,  commune->control_topic, commune->key_id,
+                            commune->public_key};
+    lt_pg_rc_t rc = lt_pg_exec(pg, lt_store_register_sql, 7, params, errstr, errstr_size);
+    /* A running sink listens: it loads the commune and looks for its topic now. */
+    const char *notify[] = {commune->code};
+    if (rc == LT_PG_OK)
+        rc = lt_pg_exec(pg, "SELECT pg_notify('" LT_STORE_COMMUNE_CHANNEL "', $1)", 1, notify,
+                        errstr, errstr_size);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- status */
+
+static const char lt_store_status_sql[] =
+    "SELECT c.commune_code, c.name, c.events_topic, coalesce(p.last_seq, 0),"
+    " coalesce(p.events_applied, 0), coalesce(k.next_offset, 0),"
+    " to_char(p.updated_at, 'YYYY-MM-DD HH24:MI:SS'),"
+    " (SELECT count(*) FROM lt.seq_gap g WHERE g.commune_code = c.commune_code"
+    "   AND g.resolved_at IS NULL),"
+    " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
+    "   AND q.replayed_at IS NULL)"
+    " FROM lt.commune c LEFT JOIN lt.commune_progress p USING (commune_code)"
+    " LEFT JOIN lt.kafka_offset k ON k.topic = c.events_topic AND k.partition = 0"
+    " WHERE c.province_code = $1 ORDER BY c.commune_code";
+
+static void lt_store_status_row(lt_store_status_t *s, const PGresult *res, int row)
+{
+    *s = (lt_store_status_t){.code = lt_store_text(res, row, 0),
+                             .name = lt_store_text(res, row, 1),
+                             .events_topic = lt_store_text(res, row, 2),
+                             .last_seq = lt_store_int(res, row, 3),
+                             .events_applied = lt_store_int(res, row, 4),
+                             .next_offset = lt_store_int(res, row, 5),
+                             .last_applied_at = lt_store_text(res, row, 6),
+                             .open_gaps = lt_store_int(res, row, 7),
+                             .quarantined = lt_store_int(res, row, 8)};
+}
+
+lt_pg_rc_t lt_store_status(PGconn *pg, const char *province, lt_store_status_t **rows,
+                           size_t *n, char *errstr, size_t errstr_size)
+{
+    const char *params[] = {province};
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg, lt_store_status_sql, 1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *n = (size_t)PQntuples(res);
+    *rows = calloc(*n ? *n : 1, sizeof(**rows));
+    if (!*rows)
+        abort();
+    for (size_t i = 0; i < *n; i++)
+        lt_store_status_row(&(*rows)[i], res, (int)i);
+    PQclear(res);
+    return LT_PG_OK;
+}
+
+void lt_store_status_free(lt_store_status_t *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].code);
+        free(rows[i].name);
+        free(rows[i].events_topic);
+        free(rows[i].last_applied_at);
+    }
+    free(rows);
+}
+
+/* ------------------------------------------------------------ quarantine */
+
+#define LT_QUARANTINE_HEADER_COLUMNS                                                   \
+    "id, quarantined_at, to_char(quarantined_at, 'YYYY-MM-DD HH24:MI:SS'),"             \
+    " commune_code, topic, partition, kafka_offset, reason_code, reason, replayed_at"
+
+/* $1 commune, $2 reason, $3 replayed too, $4 limit, $5 one id (0: any). */
+#define LT_QUARANTINE_WHERE                                                            \
+    " FROM lt.quarantine WHERE ($1::text IS NULL OR commune_code = $1)"                 \
+    " AND ($2::text IS NULL OR reason_code = $2) AND ($3::bool OR replayed_at IS NULL)"  \
+    " AND ($5::bigint = 0 OR id = $5) ORDER BY id LIMIT $4"
+
+static const char lt_store_quarantine_sql[] =
+    "SELECT " LT_QUARANTINE_HEADER_COLUMNS LT_QUARANTINE_WHERE;
+
+static const char lt_store_quarantine_bytes_sql[] =
+    "SELECT " LT_QUARANTINE_HEADER_COLUMNS ", message_key, raw" LT_QUARANTINE_WHERE;
+
+static void lt_store_quarantined_row(lt_quarantined_t *q, const PGresult *res, int row,
+                                     lt_quarantine_detail_t detail)
+{
+    *q = (lt_quarantined_t){.id = lt_store_int(res, row, 0),
+                            .quarantined_at = lt_store_text(res, row, 1),
+                            .quarantined_at_secs = lt_store_text(res, row, 2),
+                            .commune_code = lt_store_text(res, row, 3),
+                            .topic = lt_store_text(res, row, 4),
+                            .partition = (int32_t)lt_store_int(res, row, 5),
+                            .kafka_offset = lt_store_int(res, row, 6),
+                            .reason_code = lt_store_text(res, row, 7),
+                            .reason = lt_store_text(res, row, 8),
+                            .replayed_at = lt_store_text(res, row, 9)};
+    if (detail == LT_QUARANTINE_WITH_BYTES) {
+        q->message_key = lt_store_bytes(res, row, 10, &q->message_key_len);
+        q->raw = lt_store_bytes(res, row, 11, &q->raw_len);
+    }
+}
+
+lt_pg_rc_t lt_store_quarantine_find(PGconn *pg, const lt_quarantine_filter_t *filter,
+                                    int64_t id, lt_quarantine_detail_t detail,
+                                    lt_quarantined_t **rows, size_t *n, char *errstr,
+                                    size_t errstr_size)
+{
+    char limit[24], idtext[24];
+    const lt_quarantine_filter_t *f = filter;
+    snprintf(limit, sizeof(limit), "%ld", f && f->limit > 0 ? f->limit : 1000000L);
+    snprintf(idtext, sizeof(idtext), "%" PRId64, id);
+    const char *params[] = {f ? f->commune : NULL, f ? f->reason_code : NULL,
+                            (f ? f->include_replayed : id != 0) ? "true" : "false", limit,
+                            idtext};
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg,
+                                detail == LT_QUARANTINE_WITH_BYTES ? lt_store_quarantine_bytes_sql
+                                                                   : lt_store_quarantine_sql,
+                                5, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *n = (size_t)PQntuples(res);
+    *rows = calloc(*n ? *n : 1, sizeof(**rows));
+    if (!*rows)
+        abort();
+    for (size_t i = 0; i < *n; i++)
+        lt_store_quarantined_row(&(*rows)[i], res, (int)i, detail);
+    PQclear(res);
+    return LT_PG_OK;
+}
+
+void lt_store_quarantine_free(lt_quarantined_t *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        lt_quarantined_t *q = &rows[i];
+        char *texts[] = {q->quarantined_at, q->quarantined_at_secs, q->commune_code, q->topic,
+                         q->reason_code,    q->reason,              q->replayed_at};
+        for (size_t t = 0; t < sizeof(texts) / sizeof(*texts); t++)
+            free(texts[t]);
+        PQfreemem(q->message_key);
+        PQfreemem(q->raw);
+    }
+    free(rows);
+}

@@ -1,0 +1,139 @@
+/* lt_store — every statement on the province schema (lt.*), and the schema
+ * itself (sql/ beside this file).
+ *
+ * The sink loads the registry and the offsets to resume from, and commits
+ * each plan in one transaction; provisioning registers communes; the status
+ * command, the quarantine commands and a replay read and write through here
+ * too. Only lienthong-reconcile verify reads lt.* elsewhere: it compares two
+ * databases row by row.
+ *
+ * Every function returns LT_PG_OK, or the class of the failure (lt_pg.h:
+ * LT_PG_RETRY heals by waiting, LT_PG_DATA is data PostgreSQL refused,
+ * LT_PG_FATAL anything else) with a sentence in errstr. */
+#ifndef LT_STORE_H
+#define LT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "lt_pg.h"
+#include "lt_plan.h"
+#include "lt_registry.h"
+
+/* Create or update the province schema (idempotent). */
+lt_pg_rc_t lt_store_migrate(PGconn *pg, char *errstr, size_t errstr_size);
+
+/* --------------------------------------------------------------- the sink */
+
+/* Fill reg (emptied first) with the communes of its province: code, events
+ * topic and key as provisioned, last sequence and batch hash, and the
+ * sequences their open gaps still miss (the gap ranges less what the event
+ * log holds). */
+lt_pg_rc_t lt_store_load_registry(PGconn *pg, lt_registry_t *reg, char *errstr,
+                                  size_t errstr_size);
+
+/* Apply plan in one transaction: event log, entities and typed tables,
+ * gaps, quarantined messages, batch log, offsets and progress. Rolled back
+ * on failure. The caller then calls lt_plan_committed, or lt_plan_reset. */
+lt_pg_rc_t lt_store_commit(PGconn *pg, const lt_plan_t *plan, char *errstr,
+                           size_t errstr_size);
+
+/* lt_store_commit for the replay of quarantined message quarantine_id (a
+ * plan made with LT_PLAN_REPLAY): events the event log holds already are
+ * skipped, and the quarantine row is marked replayed, in the same
+ * transaction. */
+lt_pg_rc_t lt_store_commit_replay(PGconn *pg, const lt_plan_t *plan, int64_t quarantine_id,
+                                  char *errstr, size_t errstr_size);
+
+/* Where each partition resumes: the next offset stored with the last
+ * commit that touched it. */
+typedef struct lt_store_offsets lt_store_offsets_t;
+
+lt_pg_rc_t lt_store_read_offsets(PGconn *pg, lt_store_offsets_t **offsets, char *errstr,
+                                 size_t errstr_size);
+/* The next offset of topic/partition, or if_unknown. */
+int64_t lt_store_offset_of(const lt_store_offsets_t *offsets, const char *topic,
+                           int32_t partition, int64_t if_unknown);
+void lt_store_offsets_destroy(lt_store_offsets_t *offsets); /* NULL allowed */
+
+/* Be told of communes registered from now on (lt_store_next_registered). */
+lt_pg_rc_t lt_store_listen_communes(PGconn *pg, char *errstr, size_t errstr_size);
+
+/* The next commune registered since the last call, its code into code;
+ * returns 1, or 0 when there is none. */
+int lt_store_next_registered(PGconn *pg, char *code, size_t code_size);
+
+/* ----------------------------------------------------------- provisioning */
+
+typedef struct lt_store_commune {
+    const char *code, *province, *name;
+    const char *events_topic, *control_topic;
+    const char *key_id, *public_key; /* NULL: keep the key registered, if any */
+} lt_store_commune_t;
+
+/* Register a commune, or bring its key up to date, and tell listening sinks. */
+lt_pg_rc_t lt_store_register_commune(PGconn *pg, const lt_store_commune_t *commune,
+                                     char *errstr, size_t errstr_size);
+
+/* ----------------------------------------------------------------- status */
+
+/* What the province applied of one commune. */
+typedef struct lt_store_status {
+    char *code, *name, *events_topic;
+    int64_t last_seq, events_applied;
+    int64_t next_offset;     /* of partition 0; 0 before the first round */
+    char *last_applied_at;   /* "YYYY-MM-DD HH:MM:SS", NULL before the first round */
+    int64_t open_gaps;       /* gaps not yet filled */
+    int64_t quarantined;     /* messages quarantined and not replayed */
+} lt_store_status_t;
+
+/* One row per commune of province, by code; *rows malloc'd (free with
+ * lt_store_status_free). */
+lt_pg_rc_t lt_store_status(PGconn *pg, const char *province, lt_store_status_t **rows,
+                           size_t *n, char *errstr, size_t errstr_size);
+void lt_store_status_free(lt_store_status_t *rows, size_t n);
+
+/* ------------------------------------------------------------- quarantine */
+
+typedef struct lt_quarantine_filter {
+    const char *commune;     /* NULL = all */
+    const char *reason_code; /* NULL = all */
+    int include_replayed;
+    long limit;              /* <= 0: no limit */
+} lt_quarantine_filter_t;
+
+typedef enum {
+    LT_QUARANTINE_HEADERS,    /* what, where and why, without the bytes */
+    LT_QUARANTINE_WITH_BYTES, /* and the message key and raw value */
+} lt_quarantine_detail_t;
+
+/* A quarantined message. */
+typedef struct lt_quarantined {
+    int64_t id;
+    char *quarantined_at;      /* as PostgreSQL prints a timestamptz */
+    char *quarantined_at_secs; /* "YYYY-MM-DD HH:MM:SS" */
+    char *commune_code;        /* NULL: the topic belongs to no registered commune */
+    char *topic;
+    int32_t partition;
+    int64_t kafka_offset;
+    char *reason_code, *reason;
+    char *replayed_at;         /* NULL: not replayed */
+    uint8_t *message_key;      /* LT_QUARANTINE_WITH_BYTES; NULL when it had none */
+    size_t message_key_len;
+    uint8_t *raw;              /* LT_QUARANTINE_WITH_BYTES */
+    size_t raw_len;
+} lt_quarantined_t;
+
+/* The messages matching filter — or, when id > 0, only message id if it
+ * matches — oldest first. A NULL filter takes any commune and reason, and
+ * replayed messages only when id > 0.
+ * *rows malloc'd (free with lt_store_quarantine_free). */
+lt_pg_rc_t lt_store_quarantine_find(PGconn *pg, const lt_quarantine_filter_t *filter,
+                                    int64_t id, lt_quarantine_detail_t detail,
+                                    lt_quarantined_t **rows, size_t *n, char *errstr,
+                                    size_t errstr_size);
+void lt_store_quarantine_free(lt_quarantined_t *rows, size_t n);
+
+#endif
