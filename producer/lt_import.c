@@ -18,14 +18,22 @@
 #include "lt_pg.h"
 #include "lt_util.h"
 
+/* A row waiting for the next insert; its strings are owned. */
+typedef struct lt_import_row {
+    char *entity_type, *entity_id, *payload_json;
+    const char *op; /* a literal */
+    uint64_t version;
+    int64_t occurred_at_us;
+} lt_import_row_t;
+
 typedef struct lt_import {
     PGconn *pg;
     const lt_import_opts_t *opts;
     lt_import_stats_t *stats;
     FILE *fp;
     long file_size;
-    lt_buf_t values; /* the pending chunk as SQL VALUES rows */
-    int pending;
+    lt_import_row_t *rows; /* the pending chunk */
+    int pending, rows_cap;
     int64_t start_ms, drawn_ms;
     char **header; /* CSV field paths */
     size_t n_header;
@@ -75,55 +83,59 @@ static void lt_import_bad(lt_import_t *imp, long line, const char *field, const 
 
 /* ------------------------------------------------------------ the outbox */
 
+static void lt_import_forget_pending(lt_import_t *imp)
+{
+    for (int i = 0; i < imp->pending; i++) {
+        lt_import_row_t *r = &imp->rows[i];
+        free(r->entity_type);
+        free(r->entity_id);
+        free(r->payload_json);
+    }
+    imp->pending = 0;
+}
+
 static int lt_import_flush(lt_import_t *imp)
 {
     if (!imp->pending)
         return 0;
-    lt_buf_t sql = {0};
-    lt_buf_puts(&sql, "WITH ins AS (INSERT INTO lt.outbox (entity_type, entity_id, version, op,"
-                      " occurred_at, payload) VALUES ");
-    lt_buf_append(&sql, imp->values.data, imp->values.len);
-    lt_buf_puts(&sql, " ON CONFLICT (entity_type, entity_id, version) DO NOTHING RETURNING 1)"
-                      " SELECT count(*) FROM ins");
-    PGresult *res;
-    lt_pg_rc_t rc = lt_pg_query(imp->pg, lt_buf_cstr(&sql), 0, NULL, &res, imp->errstr,
-                                sizeof(imp->errstr));
-    lt_buf_free(&sql);
+    lt_outbox_row_t *rows = calloc((size_t)imp->pending, sizeof(*rows));
+    if (!rows)
+        abort();
+    for (int i = 0; i < imp->pending; i++) {
+        const lt_import_row_t *r = &imp->rows[i];
+        rows[i] = (lt_outbox_row_t){r->entity_type, r->entity_id, r->version, r->op,
+                                    r->occurred_at_us, r->payload_json};
+    }
+    uint64_t inserted;
+    lt_pg_rc_t rc = lt_outbox_import_rows(imp->pg, rows, (size_t)imp->pending, &inserted,
+                                          imp->errstr, sizeof(imp->errstr));
+    free(rows);
     if (rc != LT_PG_OK)
         return -1;
-    uint64_t inserted = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
     imp->stats->inserted += inserted;
     imp->stats->present += (uint64_t)imp->pending - inserted;
-    imp->pending = 0;
-    lt_buf_reset(&imp->values);
+    lt_import_forget_pending(imp);
     return 0;
-}
-
-static void lt_import_literal(lt_import_t *imp, const char *text)
-{
-    char *lit = PQescapeLiteral(imp->pg, text, strlen(text));
-    lt_buf_puts(&imp->values, lit ? lit : "NULL");
-    PQfreemem(lit);
 }
 
 static int lt_import_queue(lt_import_t *imp, const char *type, const char *id, uint64_t version,
                            const char *op, int64_t occurred_us, const char *payload)
 {
-    lt_buf_t *v = &imp->values;
-    lt_buf_puts(v, imp->pending ? ",(" : "(");
-    lt_import_literal(imp, type);
-    lt_buf_puts(v, ",");
-    lt_import_literal(imp, id);
-    lt_buf_printf(v, ",%" PRIu64 ",'%s','epoch'::timestamptz + %" PRId64
-                     " * interval '1 microsecond',",
-                  version, op, occurred_us);
-    if (payload)
-        lt_import_literal(imp, payload);
-    else
-        lt_buf_puts(v, "NULL");
-    lt_buf_puts(v, ")");
-    return ++imp->pending >= imp->opts->chunk_rows ? lt_import_flush(imp) : 0;
+    if (imp->pending >= imp->rows_cap) {
+        imp->rows_cap = imp->rows_cap ? imp->rows_cap * 2 : 256;
+        imp->rows = realloc(imp->rows, (size_t)imp->rows_cap * sizeof(*imp->rows));
+        if (!imp->rows)
+            abort();
+    }
+    imp->rows[imp->pending++] = (lt_import_row_t){
+        .entity_type = strdup(type),
+        .entity_id = strdup(id),
+        .version = version,
+        .op = strcmp(op, "delete") == 0 ? "delete" : "upsert",
+        .occurred_at_us = occurred_us,
+        .payload_json = payload ? strdup(payload) : NULL,
+    };
+    return imp->pending >= imp->opts->chunk_rows ? lt_import_flush(imp) : 0;
 }
 
 /* ----------------------------------------------------------- row checks */
@@ -631,7 +643,8 @@ int lt_import_file(PGconn *pg, const lt_import_opts_t *opts, lt_import_stats_t *
         lt_csv_free_fields(imp.header, (int)imp.n_header);
         free(imp.header);
     }
-    lt_buf_free(&imp.values);
+    lt_import_forget_pending(&imp);
+    free(imp.rows);
     fclose(imp.fp);
     return rc;
 }

@@ -427,9 +427,10 @@ typedef struct lt_insert_numbers {
     char version[24], occurred_at_us[24];
 } lt_insert_numbers_t;
 
-/* One INSERT of n <= LT_INSERT_CHUNK_ROWS rows. */
+/* One INSERT of n <= LT_INSERT_CHUNK_ROWS rows. With inserted, rows present
+ * already are skipped and *inserted counts the others. */
 static lt_pg_rc_t lt_insert_chunk(PGconn *conn, const lt_outbox_row_t *rows, size_t n,
-                                  char *errstr, size_t errstr_size)
+                                  uint64_t *inserted, char *errstr, size_t errstr_size)
 {
     lt_buf_t sql = {0};
     const char **params = calloc(n * 6, sizeof(*params));
@@ -451,7 +452,21 @@ static lt_pg_rc_t lt_insert_chunk(PGconn *conn, const lt_outbox_row_t *rows, siz
     lt_buf_puts(&sql, "INSERT INTO lt.outbox (entity_type, entity_id, version, op, "
                       "occurred_at, payload) VALUES ");
     lt_insert_values(&sql, n);
-    rc = lt_pg_exec(conn, lt_buf_cstr(&sql), (int)n * 6, params, errstr, errstr_size);
+    if (!inserted) {
+        rc = lt_pg_exec(conn, lt_buf_cstr(&sql), (int)n * 6, params, errstr, errstr_size);
+        goto done;
+    }
+    /* A version names one change: a re-run import adds only what is new. */
+    lt_buf_t counted = {0};
+    lt_buf_puts(&counted, "WITH ins AS (");
+    lt_buf_append(&counted, sql.data, sql.len);
+    lt_buf_puts(&counted, " ON CONFLICT (entity_type, entity_id, version) DO NOTHING"
+                          " RETURNING 1) SELECT count(*) FROM ins");
+    uint64_t added = 0;
+    rc = lt_pg_query_u64(conn, lt_buf_cstr(&counted), (int)n * 6, params, 0, &added, errstr,
+                         errstr_size);
+    lt_buf_free(&counted);
+    *inserted += added;
 done:
     lt_buf_free(&sql);
     free(params);
@@ -465,7 +480,19 @@ lt_pg_rc_t lt_outbox_insert_rows(PGconn *conn, const lt_outbox_row_t *rows, size
     lt_pg_rc_t rc = LT_PG_OK;
     for (size_t done = 0; rc == LT_PG_OK && done < n; done += LT_INSERT_CHUNK_ROWS) {
         size_t chunk = n - done < LT_INSERT_CHUNK_ROWS ? n - done : LT_INSERT_CHUNK_ROWS;
-        rc = lt_insert_chunk(conn, rows + done, chunk, errstr, errstr_size);
+        rc = lt_insert_chunk(conn, rows + done, chunk, NULL, errstr, errstr_size);
+    }
+    return rc;
+}
+
+lt_pg_rc_t lt_outbox_import_rows(PGconn *conn, const lt_outbox_row_t *rows, size_t n,
+                                 uint64_t *inserted, char *errstr, size_t errstr_size)
+{
+    lt_pg_rc_t rc = LT_PG_OK;
+    *inserted = 0;
+    for (size_t done = 0; rc == LT_PG_OK && done < n; done += LT_INSERT_CHUNK_ROWS) {
+        size_t chunk = n - done < LT_INSERT_CHUNK_ROWS ? n - done : LT_INSERT_CHUNK_ROWS;
+        rc = lt_insert_chunk(conn, rows + done, chunk, inserted, errstr, errstr_size);
     }
     return rc;
 }

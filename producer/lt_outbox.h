@@ -93,4 +93,10 @@ typedef struct lt_outbox_row {
 lt_pg_rc_t lt_outbox_insert_rows(PGconn *conn, const lt_outbox_row_t *rows, size_t n,
                                  char *errstr, size_t errstr_size);
 
+/* As lt_outbox_insert_rows, for an import: a row whose (entity type, id,
+ * version) is present already is skipped, not refused; *inserted gets how
+ * many rows were added. */
+lt_pg_rc_t lt_outbox_import_rows(PGconn *conn, const lt_outbox_row_t *rows, size_t n,
+                                 uint64_t *inserted, char *errstr, size_t errstr_size);
+
 #endif
