@@ -261,7 +261,7 @@ static lt_pg_rc_t lt_agent_fill(lt_agent_t *agent, char *errstr, size_t errstr_s
         agent->stats.rows_claimed += (uint64_t)claimed;
         agent->stats.rows_rejected += (uint64_t)rejected;
         if (rejected)
-            lt_warn("outbox rows refused, see lt.outbox.reject_reason (lienthong-agent status)",
+            lt_warn("outbox rows refused, see their reasons with lienthong-agent status",
                     "commune=%s rejected=%d", ac->commune, rejected);
         if (claimed)
             lt_debug("outbox rows numbered", "commune=%s claimed=%d next_seq=%" PRIu64,
@@ -615,7 +615,7 @@ static int lt_agent_open_outbox(lt_agent_t *agent, char *errstr, size_t errstr_s
     agent->acks = lt_acks_new(agent->st.acked_seq);
     /* A backlog may have piled up while the agent was away: fresh statistics
      * keep the claim query on its index. */
-    lt_pg_exec(agent->pg, "ANALYZE lt.outbox", 0, NULL, NULL, 0);
+    lt_outbox_analyze(agent->pg);
     return 0;
 }
 

@@ -400,6 +400,11 @@ lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uin
                            0, NULL, st->next_seq, seq, errstr, errstr_size);
 }
 
+void lt_outbox_analyze(PGconn *conn)
+{
+    lt_pg_exec(conn, "ANALYZE lt.outbox", 0, NULL, NULL, 0);
+}
+
 lt_pg_rc_t lt_outbox_pending(PGconn *conn, uint64_t *pending, char *errstr,
                              size_t errstr_size)
 {

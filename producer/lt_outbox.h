@@ -62,6 +62,10 @@ lt_pg_rc_t lt_outbox_mark_sent(PGconn *conn, const char *commune, uint64_t first
 lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uint64_t *seq,
                                   char *errstr, size_t errstr_size);
 
+/* Fresh statistics for the claim query (a backlog may have piled up while
+ * the agent was away); a failure is harmless and ignored. */
+void lt_outbox_analyze(PGconn *conn);
+
 /* Rows not yet acknowledged (assigned or not), for heartbeats and status. */
 lt_pg_rc_t lt_outbox_pending(PGconn *conn, uint64_t *pending, char *errstr,
                              size_t errstr_size);
