@@ -47,9 +47,9 @@ PIDS=()
 step() { printf '\n== %s\n' "$*"; }
 
 cleanup() {
-    local rc=$?
+    local rc=$? pid
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do lt_stop_pid "$pid" 10 || true; done
     if [ "$KEEP" = 1 ] && [ "$rc" = 0 ]; then
         return
     fi
@@ -79,49 +79,27 @@ step "Starting Kafka and PostgreSQL on 127.0.0.1 (fresh state in $LT_STATE_DIR)"
 BROKERS=$(lt_brokers)
 rm -rf "$DEMO" && mkdir -p "$DEMO/keys"
 
-write_sink_ini() {
-    cat >"$DEMO/sink.ini" <<EOF
-[sink]
-province = $PROVINCE
-postgres = $(lt_pg_conninfo lt_province_$PROVINCE)
-stats_interval_s = 10
-[kafka]
-bootstrap.servers = $BROKERS
-EOF
-}
-
-write_agent_ini() {
-    local code=$1
-    cat >"$DEMO/agent-$code.ini" <<EOF
-[agent]
-commune = $code
-province = $PROVINCE
-postgres = $(lt_pg_conninfo "lt_commune_$code")
-signing_key = $DEMO/keys/$code.key.pem
-stats_interval_s = 10
-[kafka]
-bootstrap.servers = $BROKERS
-EOF
-}
-
 step "Province $PROVINCE: schema and three communes, each with its own Ed25519 key"
 "$LT_ROOT/deploy/postgres.sh" createdb "lt_province_$PROVINCE" >/dev/null
-write_sink_ini
+lt_write_sink_ini "$DEMO/sink.ini" "$PROVINCE" "$(lt_pg_conninfo "lt_province_$PROVINCE")" \
+    "$BROKERS" sink.stats_interval_s=10
 "$SINK" -c "$DEMO/sink.ini" migrate
 for code in "${COMMUNES[@]}"; do
     "$LT_ROOT/deploy/postgres.sh" createdb "lt_commune_$code" >/dev/null
     "$AGENT" keygen "$DEMO/keys/$code.key.pem" "$DEMO/keys/$code.pub.pem" >/dev/null
-    write_agent_ini "$code"
+    lt_write_agent_ini "$DEMO/agent-$code.ini" "$code" "$PROVINCE" \
+        "$(lt_pg_conninfo "lt_commune_$code")" "$BROKERS" \
+        "agent.signing_key=$DEMO/keys/$code.key.pem" agent.stats_interval_s=10
     "$AGENT" -c "$DEMO/agent-$code.ini" init >/dev/null
     "$SINK" -c "$DEMO/sink.ini" provision "$code" "$DEMO/keys/$code.pub.pem"
 done
 
 step "Running: the sink, one agent per commune, and $EVENTS events of commune activity each"
-"$SINK" -c "$DEMO/sink.ini" run 2>"$DEMO/sink.log" &
-PIDS+=($!)
+lt_spawn "$DEMO/sink.log" "$SINK" -c "$DEMO/sink.ini" run
+PIDS+=("$LT_SPAWNED")
 for code in "${COMMUNES[@]}"; do
-    "$AGENT" -c "$DEMO/agent-$code.ini" run 2>"$DEMO/agent-$code.log" &
-    PIDS+=($!)
+    lt_spawn "$DEMO/agent-$code.log" "$AGENT" -c "$DEMO/agent-$code.ini" run
+    PIDS+=("$LT_SPAWNED")
 done
 GEN_PIDS=()
 for code in "${COMMUNES[@]}"; do
@@ -132,14 +110,15 @@ done
 for pid in "${GEN_PIDS[@]}"; do wait "$pid"; done
 for code in "${COMMUNES[@]}"; do sed 's/^/   /' "$DEMO/gen-$code.txt"; done
 
-# Done when every commune's numbered events are all applied at the province.
-applied() { lt_psql "lt_province_$PROVINCE" -tAc "SELECT count(*) FROM lt.event_log WHERE commune_code = '$1'"; }
-numbered() { lt_psql "lt_commune_$1" -tAc "SELECT count(seq) FROM lt.outbox"; }
-unsent() { lt_psql "lt_commune_$1" -tAc "SELECT count(*) FROM lt.outbox WHERE sent_at IS NULL AND rejected_at IS NULL"; }
+# Done when every commune's numbered events are all applied at the province,
+# as `status --json` of the agents and of the sink tell.
+agent_status() { lt_status_json "$AGENT" -c "$DEMO/agent-$1.ini" status --json; }
+sink_status() { lt_status_json "$SINK" -c "$DEMO/sink.ini" status --json; }
+drained() { lt_drained "$(agent_status "$1")" "$(sink_status)"; }
 printf '   waiting for the province to catch up'
 deadline=$((SECONDS + 180))
 for code in "${COMMUNES[@]}"; do
-    until [ "$(unsent "$code")" = 0 ] && [ "$(applied "$code")" = "$(numbered "$code")" ]; do
+    until drained "$code"; do
         if [ $SECONDS -ge $deadline ]; then
             echo; echo "demo.sh: commune $code did not drain in 180 s; see $DEMO/*.log" >&2
             exit 1
@@ -155,11 +134,13 @@ step "Status at the province (lienthong-sink status)"
 
 step "Proof: every entity (version + content hash) and every sequence, both levels"
 RC=0
+province_status=$(sink_status)
 printf '%-8s %9s %9s %9s  %-9s %s\n' commune written applied entities state name
 for code in "${COMMUNES[@]}"; do
-    name=$(lt_psql "lt_province_$PROVINCE" -tAc "SELECT name FROM lt.commune WHERE commune_code = '$code'")
-    written=$(lt_psql "lt_commune_$code" -tAc "SELECT count(*) FROM lt.outbox")
-    entities=$(lt_psql "lt_province_$PROVINCE" -tAc "SELECT count(*) FROM lt.entity WHERE commune_code = '$code'")
+    IFS='|' read -r applied name < <(lt_json '.communes[] | select(.commune == $c)
+        | [.events_applied, .name]' --arg c "$code" <<<"$province_status")
+    written=$(agent_status "$code" | lt_json '.next_seq - 1 + .unnumbered + .refused')
+    entities=$(lt_sql "lt_province_$PROVINCE" "SELECT count(*) FROM lt.entity WHERE commune_code = '$code'")
     if "$RECONCILE" -o "reconcile.postgres=$(lt_pg_conninfo "lt_province_$PROVINCE")" \
         verify "$code" "$(lt_pg_conninfo "lt_commune_$code")" >"$DEMO/verify-$code.txt"; then
         state=EQUAL
@@ -167,7 +148,7 @@ for code in "${COMMUNES[@]}"; do
         state=DIFFERENT
         RC=1
     fi
-    printf '%-8s %9s %9s %9s  %-9s %s\n' "$code" "$written" "$(applied "$code")" "$entities" "$state" "$name"
+    printf '%-8s %9s %9s %9s  %-9s %s\n' "$code" "$written" "$applied" "$entities" "$state" "$name"
 done
 echo
 echo "   typed tables at the province:"
@@ -178,8 +159,8 @@ lt_psql "lt_province_$PROVINCE" -c "SELECT status, count(*) AS dossiers FROM lt.
     GROUP BY status ORDER BY dossiers DESC" | sed 's/^/   /'
 lt_psql "lt_province_$PROVINCE" -c "SELECT * FROM lt.overdue_dossiers_per_commune
     ORDER BY commune_code" | sed 's/^/   /'
-signed=$(lt_psql "lt_province_$PROVINCE" -tAc "SELECT count(*) FROM lt.batch_log WHERE key_id LIKE 'ed25519:%'")
-quarantined=$(lt_psql "lt_province_$PROVINCE" -tAc "SELECT count(*) FROM lt.quarantine")
+signed=$(lt_sql "lt_province_$PROVINCE" "SELECT count(*) FROM lt.batch_log WHERE key_id LIKE 'ed25519:%'")
+quarantined=$(lt_json '[.communes[].quarantined] | add // 0' <<<"$province_status")
 echo "   batches verified with Ed25519: $signed; quarantined messages: $quarantined"
 
 if [ $RC = 0 ]; then
@@ -194,8 +175,9 @@ if [ "$KEEP" = 1 ] && [ $RC = 0 ]; then
 Services left running (--keep). Look around:
   psql "$(lt_pg_conninfo lt_province_$PROVINCE)" -c 'SELECT entity_type, entity_id, version, deleted, payload FROM lt.entity LIMIT 5'
   kcat -b $BROKERS -L
-  kcat -b $BROKERS -C -t lt.$PROVINCE.${COMMUNES[0]}.events -c 1 -f 'key=%k offset=%o bytes=%S headers=%h\n'
+  kcat -b $BROKERS -C -t $(lt_topic "$PROVINCE" "${COMMUNES[0]}") -c 1 -f 'key=%k offset=%o bytes=%S headers=%h\n'
   $SINK -c $DEMO/sink.ini status
+  $AGENT -c $DEMO/agent-${COMMUNES[0]}.ini status
 Stop them with: LT_STATE_DIR=$LT_STATE_DIR deploy/kafka.sh stop; LT_STATE_DIR=$LT_STATE_DIR deploy/postgres.sh stop
 EOF
 fi

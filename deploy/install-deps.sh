@@ -38,7 +38,7 @@ LT_DEB_PACKAGES=(
     libpq-dev libssl-dev libjansson-dev libutf8proc-dev
     postgresql postgresql-contrib
     openjdk-17-jre-headless maven ca-certificates
-    kcat procps iproute2 util-linux python3
+    kcat procps iproute2 util-linux python3 jq
 )
 
 KAFKA_JAR="kafka_2.13-$LT_KAFKA_VERSION.jar"

@@ -147,13 +147,6 @@ node_pid() {
     printf '%s\n' "$pid"
 }
 
-# pid_alive PID - true if PID exists and is not a zombie waiting for reaping.
-pid_alive() {
-    local st
-    st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
-}
-
 java_bin() {
     local j
     if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
@@ -170,11 +163,6 @@ need_tools() {
     [ -f "$LOG4J_CONF" ] || lt_die "missing $LOG4J_CONF"
     command -v kcat >/dev/null 2>&1 || lt_die "kcat not found: run deploy/install-deps.sh"
     JAVA=$(java_bin)
-}
-
-port_busy() { # PORT -> 0 if something listens on it
-    command -v ss >/dev/null 2>&1 || return 1
-    [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
 }
 
 # Serialise concurrent invocations on one state dir.  fd 9 is closed for
@@ -270,7 +258,7 @@ launch_node() {
     log="$nd/server.log"
     pidfile="$nd/kafka.pid"
     for p in "$(broker_port "$n")" "$(controller_port "$n")"; do
-        if port_busy "$p"; then
+        if lt_port_busy "$p"; then
             lt_die "port 127.0.0.1:$p (kafka node $n) is already in use by another process; set LT_KAFKA_PORT"
         fi
     done
@@ -409,7 +397,7 @@ stop_nodes() {
     while :; do
         local alive=()
         for i in "${!pids[@]}"; do
-            pid_alive "${pids[$i]}" && alive+=("${pids[$i]}")
+            lt_pid_alive "${pids[$i]}" && alive+=("${pids[$i]}")
         done
         [ "${#alive[@]}" = 0 ] && break
         if [ "$SECONDS" -ge "$deadline" ]; then

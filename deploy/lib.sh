@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# deploy/lib.sh - shared defaults and helpers for lienthong's deploy scripts,
-# tests and demos.  Source it; do not execute it:
+# deploy/lib.sh - the one shell helper library of lienthong: deploy/*.sh,
+# deploy/demo.sh, tests/run.sh, tests/integration/lib.sh and bench/ source
+# it.  Source it; do not execute it:
 #
 #     . "$(dirname "$0")/../deploy/lib.sh"
 #
@@ -21,10 +22,20 @@
 #   LT_KAFKA_BROKERS  1 or 3; unset means "what deploy/kafka.sh last started
 #                     in this LT_STATE_DIR", else 1
 #   LT_PG_PORT        PostgreSQL TCP port on 127.0.0.1 (default: 15432)
+#   LT_PG_CONNINFO    libpq conninfo of the server without dbname (default:
+#                     "host=127.0.0.1 port=$LT_PG_PORT user=postgres"); set it
+#                     to use a server deploy/postgres.sh did not start
 #   LT_QUIET          non-empty: lt_log prints nothing
 #
-# Functions: lt_log, lt_warn, lt_die, lt_state_dir_init, lt_brokers, lt_kafka_broker_count,
-# lt_pg_conninfo, lt_psql.
+# Functions, by theme:
+#   logging      lt_log, lt_warn, lt_die
+#   places       lt_state_dir_init, lt_port_busy, lt_free_port
+#   kafka        lt_kafka_broker_count, lt_brokers, lt_topic
+#   postgres     lt_pg_conninfo, lt_psql, lt_sql, lt_pg_createdb, lt_pg_fresh_db
+#   processes    lt_spawn, lt_pid_alive, lt_stop_pid, lt_wait_for
+#   config files lt_write_ini, lt_write_agent_ini, lt_write_sink_ini,
+#                lt_write_reconcile_ini
+#   status       lt_json, lt_status_json, lt_drained
 
 if [ -z "${LT_ROOT:-}" ]; then
     LT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -42,6 +53,7 @@ case $LT_KAFKA_LIBS in /*) ;; *) LT_KAFKA_LIBS="$PWD/$LT_KAFKA_LIBS" ;; esac
 export LT_ROOT LT_STATE_DIR LT_CACHE_DIR LT_KAFKA_VERSION LT_KAFKA_LIBS \
     LT_KAFKA_PORT LT_PG_PORT
 
+# ------------------------------------------------------------------ logging
 # lt_log MESSAGE... - progress line on stderr ("lienthong: MESSAGE").
 lt_log() {
     [ -n "${LT_QUIET:-}" ] || printf 'lienthong: %s\n' "$*" >&2
@@ -59,6 +71,7 @@ lt_die() {
     exit "${LT_DIE_CODE:-1}"
 }
 
+# ------------------------------------------------------------------- places
 # lt_state_dir_init - create $LT_STATE_DIR (mode 0755, so that the
 # postgres OS user can traverse it) if it does not exist.
 lt_state_dir_init() {
@@ -70,6 +83,29 @@ lt_state_dir_init() {
     fi
 }
 
+# lt_port_busy PORT - true if something listens on TCP PORT (false when ss
+# is missing: the server that binds it says so then).
+lt_port_busy() {
+    command -v ss >/dev/null 2>&1 || return 1
+    [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+}
+
+# lt_free_port FIRST STEP [WIDTH] - print the first of FIRST, FIRST+STEP,
+# FIRST+2*STEP, ... whose WIDTH (default 1) consecutive ports are all free.
+lt_free_port() {
+    local port=$1 step=$2 width=${3:-1} i busy
+    while [ "$port" -le $((65535 - width)) ]; do
+        busy=0
+        for ((i = 0; i < width; i++)); do
+            if lt_port_busy $((port + i)); then busy=1; break; fi
+        done
+        [ "$busy" = 0 ] && { printf '%s\n' "$port"; return 0; }
+        port=$((port + step))
+    done
+    return 1
+}
+
+# -------------------------------------------------------------------- kafka
 # lt_kafka_broker_count [N] - broker count to use: N if given, else
 # $LT_KAFKA_BROKERS, else the count recorded by the last `deploy/kafka.sh
 # start` in $LT_STATE_DIR, else 1.
@@ -99,17 +135,180 @@ lt_brokers() {
     printf '%s\n' "$list"
 }
 
-# lt_pg_conninfo DBNAME - libpq connection string for the lienthong server.
+# lt_topic PROVINCE COMMUNE - the events topic of a commune, the shell's one
+# copy of the format (C: lt_topic_name).  A glob as COMMUNE gives a pattern:
+# lt_topic 01 '[0-9][0-9][0-9][0-9][0-9]'.
+lt_topic() {
+    printf 'lt.%s.%s.events\n' "$1" "$2"
+}
+
+# ----------------------------------------------------------------- postgres
+# lt_pg_conninfo DBNAME - libpq connection string for database DBNAME of the
+# lienthong server ($LT_PG_CONNINFO, else 127.0.0.1:$LT_PG_PORT as postgres).
 lt_pg_conninfo() {
-    printf 'host=127.0.0.1 port=%s user=postgres dbname=%s\n' \
-        "$LT_PG_PORT" "${1:?lt_pg_conninfo: DBNAME required}"
+    printf '%s dbname=%s\n' "${LT_PG_CONNINFO:-host=127.0.0.1 port=$LT_PG_PORT user=postgres}" \
+        "${1:?lt_pg_conninfo: DBNAME required}"
 }
 
 # lt_psql DBNAME [PSQL-ARGS...] - psql against the lienthong server
-# (no psqlrc, stop on first error, quiet).
+# (no psqlrc, stop on first error, quiet, 10 s to connect).
 lt_psql() {
     local db=${1:?lt_psql: DBNAME required}
     shift
     PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10} psql -X -q -v ON_ERROR_STOP=1 \
-        -h 127.0.0.1 -p "$LT_PG_PORT" -U postgres -d "$db" "$@"
+        -d "$(lt_pg_conninfo "$db")" "$@"
+}
+
+# lt_sql DBNAME SQL - one statement; unaligned tuples, "a|b" per row.
+lt_sql() {
+    lt_psql "$1" -At -c "$2"
+}
+
+# lt_pg_createdb NAME... - create each database that does not exist yet.
+lt_pg_createdb() {
+    local name
+    for name in "$@"; do
+        printf '%s\n' "SELECT format('CREATE DATABASE %I', :'name') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \\gexec" |
+            lt_psql postgres -v name="$name" >/dev/null || return 1
+    done
+}
+
+# lt_pg_fresh_db NAME - drop database NAME (closing its connections) and
+# create it empty.
+lt_pg_fresh_db() {
+    lt_psql postgres -c 'SET client_min_messages = warning' \
+        -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c "CREATE DATABASE \"$1\""
+}
+
+# ---------------------------------------------------------------- processes
+# lt_spawn LOG CMD... - run CMD in the background of the calling shell (so
+# that `wait` works), stdin /dev/null, stdout and stderr appended to LOG.
+# Its pid: $! or LT_SPAWNED.
+lt_spawn() {
+    local log=$1
+    shift
+    "$@" </dev/null >>"$log" 2>&1 &
+    LT_SPAWNED=$!
+}
+
+# lt_pid_alive PID - true while PID exists and is not a zombie.
+lt_pid_alive() {
+    local st
+    st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# lt_stop_pid PID [TIMEOUT] - SIGTERM, wait up to TIMEOUT (default 30) s,
+# then SIGKILL.  Returns 1 if it took SIGKILL, else 0.  A child of this
+# shell is reaped: its exit status in LT_STOPPED_STATUS (empty otherwise).
+lt_stop_pid() {
+    local pid=$1 deadline=$((SECONDS + ${2:-30})) rc=0
+    LT_STOPPED_STATUS=
+    if lt_pid_alive "$pid"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        while lt_pid_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+        if lt_pid_alive "$pid"; then
+            kill -KILL "$pid" 2>/dev/null || true
+            rc=1
+        fi
+    fi
+    if wait "$pid" 2>/dev/null; then LT_STOPPED_STATUS=0; else LT_STOPPED_STATUS=$?; fi
+    # not our child: wait says 127 at once
+    [ "$LT_STOPPED_STATUS" = 127 ] && LT_STOPPED_STATUS=
+    return "$rc"
+}
+
+# lt_wait_for TIMEOUT INTERVAL CMD... - run CMD every INTERVAL seconds until
+# it succeeds (0) or TIMEOUT seconds have passed (1).
+lt_wait_for() {
+    local deadline=$((SECONDS + $1)) interval=$2
+    shift 2
+    until "$@"; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep "$interval"
+    done
+}
+
+# ------------------------------------------------------------- config files
+# lt_write_ini FILE SECTION.KEY=VALUE... - write an ini file; sections in
+# the order they first appear, keys in the order given.
+lt_write_ini() {
+    local file=$1 kv section key sections=() s
+    declare -A body=()
+    shift
+    for kv in "$@"; do
+        key=${kv%%=*}
+        section=${key%%.*}
+        [ "$section" != "$key" ] && [ -n "$section" ] ||
+            { lt_warn "lt_write_ini: '$kv' is not section.key=value"; return 1; }
+        [ -n "${body[$section]+x}" ] || sections+=("$section")
+        body[$section]+="${key#*.} = ${kv#*=}"$'\n'
+    done
+    {
+        for s in "${sections[@]}"; do
+            [ "$s" = "${sections[0]}" ] || printf '\n'
+            printf '[%s]\n%s' "$s" "${body[$s]}"
+        done
+    } >"$file"
+}
+
+# lt_write_agent_ini FILE COMMUNE PROVINCE CONNINFO BROKERS [SECTION.KEY=VALUE...]
+lt_write_agent_ini() {
+    local file=$1 commune=$2 province=$3 conninfo=$4 brokers=$5
+    shift 5
+    lt_write_ini "$file" "agent.commune=$commune" "agent.province=$province" \
+        "agent.postgres=$conninfo" "$@" "kafka.bootstrap.servers=$brokers"
+}
+
+# lt_write_sink_ini FILE PROVINCE CONNINFO BROKERS [SECTION.KEY=VALUE...]
+lt_write_sink_ini() {
+    local file=$1 province=$2 conninfo=$3 brokers=$4
+    shift 4
+    lt_write_ini "$file" "sink.province=$province" "sink.postgres=$conninfo" "$@" \
+        "kafka.bootstrap.servers=$brokers"
+}
+
+# lt_write_reconcile_ini FILE CONNINFO [SECTION.KEY=VALUE...]
+lt_write_reconcile_ini() {
+    local file=$1 conninfo=$2
+    shift 2
+    lt_write_ini "$file" "reconcile.postgres=$conninfo" "$@"
+}
+
+# ------------------------------------------------------------------- status
+# lt_json FILTER [JQ-ARGS...] - apply a jq filter to the JSON document on
+# stdin (e.g. what `lienthong-agent status --json` prints), raw output; fails
+# on a document that does not parse.  An array prints as "a|b|c":
+#     lienthong-agent -c agent.ini status --json | lt_json '[.acked_seq, .unsent]'
+#     ... | lt_json '.communes[] | select(.commune == $c) | .last_seq' --arg c 00004
+lt_json() {
+    local filter=$1
+    shift
+    jq -r "$filter"' | if type == "array" then map(tostring) | join("|") else . end' "$@"
+}
+
+# lt_status_json CMD... - run a `status --json` command and print its JSON
+# whatever its exit status says (a sink status that found a problem still
+# reports); fail only when it printed nothing (its database did not answer).
+lt_status_json() {
+    local out
+    out=$("$@" 2>/dev/null) || true
+    [ -n "$out" ] && printf '%s\n' "$out"
+}
+
+# lt_drained AGENT_STATUS SINK_STATUS - given the JSON of `lienthong-agent
+# status --json` and of `lienthong-sink status --json`: true when every
+# outbox row of the agent's commune is numbered and acknowledged by Kafka
+# (refused rows aside) and the province applied exactly its numbered events:
+# its last_seq and its count of applied events both equal the commune's last
+# sequence.
+lt_drained() {
+    local commune province last
+    commune=$(lt_json '[.commune, .next_seq - 1, .unsent]' <<<"$1") || return 1
+    last=${commune#*|}
+    [ "${last#*|}" = 0 ] || return 1
+    last=${last%|*}
+    province=$(lt_json '[.communes[] | select(.commune == $c) | .last_seq, .events_applied]' \
+        --arg c "${commune%%|*}" <<<"$2") || return 1
+    [ "$province" = "$last|$last" ]
 }

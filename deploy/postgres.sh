@@ -6,6 +6,7 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+unset LT_PG_CONNINFO # this script's server only, on 127.0.0.1:$LT_PG_PORT
 
 PGSTATE="$LT_STATE_DIR/pg"
 PGDATA_DIR="$PGSTATE/data"
@@ -102,11 +103,6 @@ as_server() {
     else
         (cd "$PGSTATE" 2>/dev/null || cd /; exec "$@")
     fi
-}
-
-port_busy() {
-    command -v ss >/dev/null 2>&1 || return 1
-    [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
 }
 
 is_running() {
@@ -214,7 +210,7 @@ do_start() {
     fi
     init_cluster
     write_conf
-    if port_busy "$LT_PG_PORT"; then
+    if lt_port_busy "$LT_PG_PORT"; then
         lt_die "port 127.0.0.1:$LT_PG_PORT is already in use by another process; set LT_PG_PORT"
     fi
     lt_log "starting postgres $PG_MAJOR on 127.0.0.1:$LT_PG_PORT ..."
@@ -267,18 +263,13 @@ do_createdb() {
     local name exists
     for name in "$@"; do
         [ -n "$name" ] || lt_die "postgres.sh createdb: empty database name"
-        exists=$(printf '%s\n' "SELECT 1 FROM pg_database WHERE datname = :'name'" |
-            PGCONNECT_TIMEOUT=10 "$BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 \
-                -v name="$name" -h 127.0.0.1 -p "$LT_PG_PORT" -U postgres -d postgres) ||
+        exists=$(lt_psql postgres -At -v name="$name" <<<"SELECT 1 FROM pg_database WHERE datname = :'name'") ||
             lt_die "cannot query databases on 127.0.0.1:$LT_PG_PORT"
         if [ "$exists" = 1 ]; then
             lt_log "database $name already exists"
             continue
         fi
-        printf '%s\n' "SELECT format('CREATE DATABASE %I', :'name') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \\gexec" |
-            PGCONNECT_TIMEOUT=10 "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 \
-                -v name="$name" -h 127.0.0.1 -p "$LT_PG_PORT" -U postgres -d postgres >/dev/null ||
-            lt_die "CREATE DATABASE $name failed on 127.0.0.1:$LT_PG_PORT"
+        lt_pg_createdb "$name" || lt_die "CREATE DATABASE $name failed on 127.0.0.1:$LT_PG_PORT"
         lt_log "database $name created"
     done
 }

@@ -1,9 +1,12 @@
 /* lienthong-agent — the commune side: schema set-up, the sending daemon, keys. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "lt_agent.h"
 #include "lt_cli.h"
@@ -18,7 +21,12 @@
 static const char agent_commands[] =
     "  init                 create the commune schema (outbox, agent state, entity state)\n"
     "  run                  send the outbox to Kafka until SIGTERM\n"
-    "  status               print sequence numbers and the unsent backlog\n"
+    "  status [--json]      the outbox as the agent sees it: sequences, rows not yet\n"
+    "                       sent (numbered or waiting for a sequence), rows refused\n"
+    "                       (the newest with their reason), the oldest unsent row's\n"
+    "                       age and the last delivery;\n"
+    "                       exit 0 ok, 1 cannot tell (database unreachable, schema\n"
+    "                       not initialised), 2 usage or configuration error\n"
     "  import FILE [--csv|--ndjson] [--rejects OUT.ndjson] [--chunk N] [--no-progress]\n"
     "                       check and add exported or typed-in records to the outbox;\n"
     "                       bad rows are reported by line; re-importing adds nothing\n"
@@ -63,27 +71,100 @@ static int agent_cmd_init(const lt_agent_conf_t *ac)
     return 0;
 }
 
-static int agent_cmd_status(const lt_agent_conf_t *ac)
+/* A count with its unit, "1 row" / "12 rows". */
+static void agent_print_count(const char *label, uint64_t n, const char *unit, const char *note)
+{
+    char value[48];
+    snprintf(value, sizeof(value), "%llu %s%s", (unsigned long long)n, unit, n == 1 ? "" : "s");
+    printf("%-18s %-22s %s\n", label, value, note);
+}
+
+static void agent_print_status_text(const char *commune, const lt_outbox_status_t *st)
+{
+    char value[64];
+    printf("%-18s %s\n", "commune", commune);
+    printf("%-18s %llu\n", "next_seq", (unsigned long long)st->next_seq);
+    printf("%-18s %-22llu %s\n", "acked_seq", (unsigned long long)st->acked_seq,
+           "every seq up to this one is in Kafka");
+    agent_print_count("numbered, unsent", st->numbered_unsent, "row",
+                      "have a seq, not yet acknowledged by Kafka");
+    agent_print_count("unnumbered", st->unnumbered, "row", "committed, waiting for a seq");
+    agent_print_count("refused", st->refused, "row", "never sent; the newest, and why:");
+    for (size_t i = 0; i < st->n_refused_latest; i++) {
+        const lt_outbox_refused_t *r = &st->refused_latest[i];
+        printf("  id %" PRId64 " %s %s version %" PRIu64 ": %s\n", r->id, r->entity_type,
+               r->entity_id, r->version, r->reason);
+    }
+    if (st->oldest_unsent_age_s < 0)
+        lt_strlcpy(value, "-", sizeof(value));
+    else
+        snprintf(value, sizeof(value), "%.1f s old", st->oldest_unsent_age_s);
+    printf("%-18s %-22s %s\n", "oldest unsent", value, "the row first in line to be sent");
+    if (!st->last_sent_at[0])
+        printf("%-18s %s\n", "last sent", "- (nothing acknowledged yet)");
+    else
+        printf("%-18s %.19s UTC  %.1f s ago\n", "last sent", st->last_sent_at,
+               st->last_sent_age_s);
+}
+
+static json_t *agent_json_seconds(double seconds)
+{
+    return seconds < 0 ? json_null() : json_real((double)(int64_t)(seconds * 1000) / 1000);
+}
+
+static void agent_print_status_json(const char *commune, const lt_outbox_status_t *st)
+{
+    json_t *refused = json_array();
+    for (size_t i = 0; i < st->n_refused_latest; i++) {
+        const lt_outbox_refused_t *r = &st->refused_latest[i];
+        json_t *reason = json_string(r->reason); /* NULL if cut inside a character */
+        json_array_append_new(refused,
+                              json_pack("{s:I s:s s:s s:I s:o}", "id", (json_int_t)r->id,
+                                        "entity_type", r->entity_type, "entity_id", r->entity_id,
+                                        "version", (json_int_t)r->version, "reason",
+                                        reason ? reason : json_string("?")));
+    }
+    json_t *doc = json_pack(
+        "{s:s s:I s:I s:I s:I s:I s:I s:o s:o s:o s:o}", "commune", commune, "next_seq",
+        (json_int_t)st->next_seq, "acked_seq", (json_int_t)st->acked_seq, "unsent",
+        (json_int_t)(st->numbered_unsent + st->unnumbered), "numbered_unsent",
+        (json_int_t)st->numbered_unsent, "unnumbered", (json_int_t)st->unnumbered, "refused",
+        (json_int_t)st->refused, "oldest_unsent_age_s", agent_json_seconds(st->oldest_unsent_age_s),
+        "last_sent_at", st->last_sent_at[0] ? json_string(st->last_sent_at) : json_null(),
+        "last_sent_age_s", agent_json_seconds(st->last_sent_age_s), "refused_latest", refused);
+    json_dumpf(doc, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(doc);
+}
+
+/* `status [--json]`: exit 0 reported, 1 cannot tell, 2 usage. */
+static int agent_cmd_status(const lt_agent_conf_t *ac, int argc, char **argv)
 {
     char errstr[1024];
-    lt_outbox_state_t st;
-    uint64_t pending = 0;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") != 0) {
+            fprintf(stderr, "usage: lienthong-agent status [--json]\n");
+            return 2;
+        }
+        json = 1;
+    }
+    lt_outbox_status_t st;
     PGconn *pg = lt_pg_connect(ac->postgres, "lienthong-agent", errstr, sizeof(errstr));
     if (!pg) {
-        fprintf(stderr, "error: %s\n", errstr);
+        fprintf(stderr, "error: %s; cannot tell the outbox's state\n", errstr);
         return 1;
     }
-    lt_pg_rc_t rc = lt_outbox_load_state(pg, ac->commune, &st, errstr, sizeof(errstr));
-    if (rc == LT_PG_OK)
-        rc = lt_outbox_pending(pg, &pending, errstr, sizeof(errstr));
+    lt_pg_rc_t rc = lt_outbox_status(pg, ac->commune, &st, errstr, sizeof(errstr));
     PQfinish(pg);
     if (rc != LT_PG_OK) {
-        fprintf(stderr, "error: %s\n", errstr);
+        fprintf(stderr, "error: %s; cannot tell the outbox's state\n", errstr);
         return 1;
     }
-    printf("commune      %s\nnext_seq     %llu\nacked_seq    %llu\nunsent rows  %llu\n",
-           ac->commune, (unsigned long long)st.next_seq, (unsigned long long)st.acked_seq,
-           (unsigned long long)pending);
+    if (json)
+        agent_print_status_json(ac->commune, &st);
+    else
+        agent_print_status_text(ac->commune, &st);
     return 0;
 }
 
@@ -197,7 +278,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "init") == 0)
         rc = agent_require(&ac, 0) ? 2 : agent_cmd_init(&ac);
     else if (strcmp(cmd, "status") == 0)
-        rc = agent_require(&ac, 0) ? 2 : agent_cmd_status(&ac);
+        rc = agent_require(&ac, 0) ? 2 : agent_cmd_status(&ac, cli.argc, cli.argv);
     else if (strcmp(cmd, "import") == 0) {
         lt_signals_install();
         rc = agent_require(&ac, 1) ? 2 : agent_cmd_import(&ac, cli.argc, cli.argv);

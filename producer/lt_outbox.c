@@ -34,23 +34,33 @@ lt_pg_rc_t lt_outbox_init_schema(PGconn *conn, const char *commune, char *errstr
                       1, params, errstr, errstr_size);
 }
 
+/* Run sql, whose $1 is the commune, and expect the one row it reads from the
+ * commune's agent_state (*res, PQclear it); without that row, a hint. */
+static lt_pg_rc_t lt_outbox_query_state(PGconn *conn, const char *sql, const char *commune,
+                                        PGresult **res, char *errstr, size_t errstr_size)
+{
+    const char *params[] = {commune};
+    lt_pg_rc_t rc = lt_pg_query(conn, sql, 1, params, res, errstr, errstr_size);
+    if (rc == LT_PG_OK && PQntuples(*res) != 1) {
+        PQclear(*res);
+        *res = NULL;
+        lt_err(errstr, errstr_size,
+               "commune %s has no agent_state row: run `lienthong-agent init` first", commune);
+        rc = LT_PG_FATAL;
+    }
+    return rc;
+}
+
 lt_pg_rc_t lt_outbox_load_state(PGconn *conn, const char *commune, lt_outbox_state_t *st,
                                 char *errstr, size_t errstr_size)
 {
-    const char *params[] = {commune};
     PGresult *res;
-    lt_pg_rc_t rc = lt_pg_query(conn,
-                                "SELECT next_seq, acked_seq, last_batch_hash "
-                                "FROM lt.agent_state WHERE commune_code = $1",
-                                1, params, &res, errstr, errstr_size);
+    lt_pg_rc_t rc = lt_outbox_query_state(conn,
+                                          "SELECT next_seq, acked_seq, last_batch_hash "
+                                          "FROM lt.agent_state WHERE commune_code = $1",
+                                          commune, &res, errstr, errstr_size);
     if (rc != LT_PG_OK)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        lt_err(errstr, errstr_size,
-               "commune %s has no agent_state row: run `lienthong-agent init` first", commune);
-        return LT_PG_FATAL;
-    }
     memset(st, 0, sizeof(*st));
     st->next_seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     st->acked_seq = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
@@ -500,4 +510,75 @@ lt_pg_rc_t lt_outbox_import_rows(PGconn *conn, const lt_outbox_row_t *rows, size
         rc = lt_insert_chunk(conn, rows + done, chunk, inserted, errstr, errstr_size);
     }
     return rc;
+}
+
+/* Each count is its own subquery, so each scans one index: outbox_unsent, the
+ * partial index of numbered unsent rows; outbox_unassigned, that of rows
+ * waiting for a sequence; the unique index on seq for the rows without one.
+ * A row is refused before it is numbered, so the refused rows are those
+ * without a seq less those waiting for one. The cost grows with the backlog
+ * and the refused rows, not with the outbox. The oldest unsent row is the
+ * one first in line: the lowest unsent seq, else the lowest unnumbered id. */
+static const char lt_outbox_status_sql[] =
+    "SELECT a.next_seq, a.acked_seq,"
+    " (SELECT count(*) FROM lt.outbox WHERE seq IS NOT NULL AND sent_at IS NULL),"
+    " (SELECT count(*) FROM lt.outbox WHERE seq IS NULL AND rejected_at IS NULL),"
+    " (SELECT count(*) FROM lt.outbox WHERE seq IS NULL),"
+    " extract(epoch FROM clock_timestamp() - least("
+    "   (SELECT recorded_at FROM lt.outbox WHERE seq IS NOT NULL AND sent_at IS NULL"
+    "    ORDER BY seq LIMIT 1),"
+    "   (SELECT recorded_at FROM lt.outbox WHERE seq IS NULL AND rejected_at IS NULL"
+    "    ORDER BY id LIMIT 1))),"
+    " to_char(s.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    " extract(epoch FROM clock_timestamp() - s.sent_at)"
+    " FROM lt.agent_state a LEFT JOIN lt.outbox s ON s.seq = a.acked_seq"
+    " WHERE a.commune_code = $1";
+
+/* The newest refused rows, through the unique index on seq (their seq is NULL). */
+static const char lt_outbox_refused_sql[] =
+    "SELECT id, entity_type, entity_id, version, left(reject_reason, 200) FROM lt.outbox"
+    " WHERE seq IS NULL AND rejected_at IS NOT NULL ORDER BY id DESC LIMIT $1";
+
+static lt_pg_rc_t lt_outbox_refused_latest(PGconn *conn, lt_outbox_status_t *st, char *errstr,
+                                           size_t errstr_size)
+{
+    char limit[8];
+    snprintf(limit, sizeof(limit), "%d", LT_OUTBOX_REFUSED_SHOWN);
+    const char *params[] = {limit};
+    PGresult *res = NULL;
+    lt_pg_rc_t rc = lt_pg_query(conn, lt_outbox_refused_sql, 1, params, &res, errstr, errstr_size);
+    for (int row = 0; rc == LT_PG_OK && row < PQntuples(res); row++) {
+        lt_outbox_refused_t *r = &st->refused_latest[st->n_refused_latest++];
+        r->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+        lt_strlcpy(r->entity_type, PQgetvalue(res, row, 1), sizeof(r->entity_type));
+        lt_strlcpy(r->entity_id, PQgetvalue(res, row, 2), sizeof(r->entity_id));
+        r->version = strtoull(PQgetvalue(res, row, 3), NULL, 10);
+        lt_strlcpy(r->reason, PQgetvalue(res, row, 4), sizeof(r->reason));
+    }
+    if (rc == LT_PG_OK)
+        PQclear(res);
+    return rc;
+}
+
+lt_pg_rc_t lt_outbox_status(PGconn *conn, const char *commune, lt_outbox_status_t *st,
+                            char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_outbox_query_state(conn, lt_outbox_status_sql, commune, &res, errstr,
+                                          errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    memset(st, 0, sizeof(*st));
+    st->next_seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    st->acked_seq = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+    st->numbered_unsent = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+    st->unnumbered = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+    uint64_t without_seq = strtoull(PQgetvalue(res, 0, 4), NULL, 10);
+    st->refused = without_seq > st->unnumbered ? without_seq - st->unnumbered : 0;
+    st->oldest_unsent_age_s = PQgetisnull(res, 0, 5) ? -1 : strtod(PQgetvalue(res, 0, 5), NULL);
+    if (!PQgetisnull(res, 0, 6))
+        lt_strlcpy(st->last_sent_at, PQgetvalue(res, 0, 6), sizeof(st->last_sent_at));
+    st->last_sent_age_s = PQgetisnull(res, 0, 7) ? -1 : strtod(PQgetvalue(res, 0, 7), NULL);
+    PQclear(res);
+    return st->refused ? lt_outbox_refused_latest(conn, st, errstr, errstr_size) : LT_PG_OK;
 }

@@ -103,4 +103,37 @@ lt_pg_rc_t lt_outbox_insert_rows(PGconn *conn, const lt_outbox_row_t *rows, size
 lt_pg_rc_t lt_outbox_import_rows(PGconn *conn, const lt_outbox_row_t *rows, size_t n,
                                  uint64_t *inserted, char *errstr, size_t errstr_size);
 
+/* A row the agent refused, as `lienthong-agent status` shows it. */
+typedef struct lt_outbox_refused {
+    int64_t id;
+    char entity_type[16];
+    char entity_id[132];
+    uint64_t version;
+    char reason[1024]; /* reject_reason, its first 200 characters */
+} lt_outbox_refused_t;
+
+#define LT_OUTBOX_REFUSED_SHOWN 5
+
+/* What `lienthong-agent status` reports. Counts are rows of lt.outbox. */
+typedef struct lt_outbox_status {
+    uint64_t next_seq;           /* next sequence to assign */
+    uint64_t acked_seq;          /* every seq <= this is acknowledged by Kafka */
+    uint64_t numbered_unsent;    /* have a seq, not yet acknowledged by Kafka */
+    uint64_t unnumbered;         /* committed, waiting for a seq (not refused) */
+    uint64_t refused;            /* refused by the agent, never sent (reject_reason) */
+    double oldest_unsent_age_s;  /* age of the row first in line to be sent; -1: none */
+    char last_sent_at[40];       /* when acked_seq was marked sent, UTC ISO 8601 with
+                                    microseconds; "" when nothing was sent yet */
+    double last_sent_age_s;      /* seconds since then; -1: none */
+    size_t n_refused_latest;     /* the newest refused rows, newest first */
+    lt_outbox_refused_t refused_latest[LT_OUTBOX_REFUSED_SHOWN];
+} lt_outbox_status_t;
+
+/* Gather the status of commune's outbox in one query (and one more for the
+ * newest refused rows when there are any); its cost grows with the rows not
+ * yet sent and the refused ones, not with the outbox. LT_PG_FATAL with a hint
+ * when the commune has no agent_state row. */
+lt_pg_rc_t lt_outbox_status(PGconn *conn, const char *commune, lt_outbox_status_t *st,
+                            char *errstr, size_t errstr_size);
+
 #endif

@@ -23,6 +23,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=deploy/lib.sh source-path=SCRIPTDIR/..
+. "$ROOT/deploy/lib.sh"
 
 case ${1:-} in
     -h | --help)
@@ -50,23 +52,10 @@ fi
 cmake --build "$BUILD_DIR" -j "$(nproc 2>/dev/null || echo 2)"
 
 # ------------------------------------------------------------ 2. services
-port_busy() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 # Defaults: the first free of 39092, 39102, ... (broker and controller port)
 # and of 35432, 35442, ... - so two runs at once do not collide.
-if [ -n "${LT_TEST_KAFKA_PORT:-}" ]; then
-    KAFKA_PORT=$LT_TEST_KAFKA_PORT
-else
-    KAFKA_PORT=39092
-    while port_busy "$KAFKA_PORT" || port_busy $((KAFKA_PORT + 1)); do
-        KAFKA_PORT=$((KAFKA_PORT + 10))
-    done
-fi
-if [ -n "${LT_TEST_PG_PORT:-}" ]; then
-    PG_PORT=$LT_TEST_PG_PORT
-else
-    PG_PORT=35432
-    while port_busy "$PG_PORT"; do PG_PORT=$((PG_PORT + 10)); done
-fi
+KAFKA_PORT=${LT_TEST_KAFKA_PORT:-$(lt_free_port 39092 10 2)}
+PG_PORT=${LT_TEST_PG_PORT:-$(lt_free_port 35432 10)}
 
 # A private state dir: never the demo's LT_STATE_DIR, even if one is exported.
 STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/lienthong-test.XXXXXX")

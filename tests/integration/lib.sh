@@ -67,6 +67,7 @@ unset _b
 command -v kcat >/dev/null || t_env_fail "kcat not found (deploy/install-deps.sh installs it)"
 command -v psql >/dev/null || t_env_fail "psql not found (deploy/install-deps.sh installs it)"
 command -v python3 >/dev/null || t_env_fail "python3 not found (deploy/install-deps.sh installs it)"
+command -v jq >/dev/null || t_env_fail "jq not found (deploy/install-deps.sh installs it)"
 
 BROKERS=$LT_TEST_BROKERS
 if ! PGCONNECT_TIMEOUT=5 lt_psql postgres -Atc 'SELECT 1' >/dev/null 2>&1; then
@@ -99,19 +100,16 @@ t_spawn() {
         t_fail "t_spawn: $name is already running (pid ${T_PID[$name]})"
     fi
     printf '==== [%s +%ss] start: %s\n' "$T_NAME" "$((SECONDS - T_T0))" "$*" >>"$log"
-    "$@" </dev/null >>"$log" 2>&1 &
-    T_PID[$name]=$!
+    lt_spawn "$log" "$@"
+    T_PID[$name]=$LT_SPAWNED
     T_KIND[$name]=$kind
     unset 'T_EXIT[$name]'
-    printf '%s\n' "$!" >"$T_DIR/$name.pid"
+    printf '%s\n' "$LT_SPAWNED" >"$T_DIR/$name.pid"
 }
 
 # t_running NAME - true while NAME's process exists (and is not a zombie).
 t_running() {
-    local pid=${T_PID[$1]:-} st
-    [ -n "$pid" ] || return 1
-    st=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 1
-    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+    [ -n "${T_PID[$1]:-}" ] && lt_pid_alive "${T_PID[$1]}"
 }
 
 # t_collect NAME - wait for NAME's (finished) process, record its status.
@@ -164,20 +162,16 @@ t_wait_exit() {
 # t_stop NAME [TIMEOUT] - SIGTERM, wait up to TIMEOUT (default 30) s, then
 # SIGKILL.  Fails if it had to SIGKILL or the status is not 0.
 t_stop() {
-    local name=$1 timeout=${2:-30} deadline
+    local name=$1 timeout=${2:-30} killed=0
     [ -n "${T_PID[$name]:-}" ] || return 0
     unset 'T_KIND[$name]'
-    if t_running "$name"; then
-        kill -TERM "${T_PID[$name]}" 2>/dev/null || true
-        deadline=$((SECONDS + timeout))
-        while t_running "$name" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-        if t_running "$name"; then
-            kill -KILL "${T_PID[$name]}" 2>/dev/null || true
-            t_collect "$name"
+    if [ -z "${T_EXIT[$name]:-}" ]; then
+        lt_stop_pid "${T_PID[$name]}" "$timeout" || killed=1
+        T_EXIT[$name]=${LT_STOPPED_STATUS:-0}
+        rm -f "$T_DIR/$name.pid"
+        [ "$killed" = 0 ] ||
             t_fail "$name did not stop within $timeout s of SIGTERM (log $T_DIR/$name.log)"
-        fi
     fi
-    t_collect "$name"
     [ "${T_EXIT[$name]}" = 0 ] ||
         t_fail "$name stopped with $(t_describe_status "${T_EXIT[$name]}") (log $T_DIR/$name.log)"
 }
@@ -193,13 +187,15 @@ t_kill9() {
 # wait_until CMD TIMEOUT [WHAT] - evaluate CMD every 0.5 s until it
 # succeeds; fail after TIMEOUT seconds, or at once when a daemon dies.
 wait_until() {
-    local cmd=$1 timeout=$2 what=${3:-$1} deadline
-    deadline=$((SECONDS + timeout))
-    until eval "$cmd"; do
-        t_check_procs
-        [ "$SECONDS" -lt "$deadline" ] || t_fail "timed out after $timeout s waiting for: $what"
-        sleep 0.5
-    done
+    lt_wait_for "$2" 0.5 t_poll "$1" || t_fail "timed out after $2 s waiting for: ${3:-$1}"
+}
+
+# t_poll CMD - one try of wait_until: CMD's status, after failing the test
+# if a daemon died meanwhile.
+t_poll() {
+    eval "$1" && return 0
+    t_check_procs
+    return 1
 }
 
 t_show_logs() {
@@ -270,7 +266,7 @@ t_assert_cmp() {
 # t_sql DB SQL - one query, unaligned tuples-only output ("a|b" per row).
 t_sql() {
     local out
-    if ! out=$(lt_psql "$1" -At -c "$2" 2>&1); then
+    if ! out=$(lt_sql "$1" "$2" 2>&1); then
         t_fail "SQL failed on $1: $2: $out"
     fi
     printf '%s\n' "$out"
@@ -278,18 +274,15 @@ t_sql() {
 
 # t_sql_try DB SQL - like t_sql, but a failure returns 1 instead of failing
 # (for polling while a server may be away).
-t_sql_try() { lt_psql "$1" -At -c "$2" 2>/dev/null; }
+t_sql_try() { lt_sql "$1" "$2" 2>/dev/null; }
 
 T_PDB="lt_t_${T_NAME}_province"
 t_cdb() { printf 'lt_t_%s_c%s\n' "$T_NAME" "$1"; }
 
-t_fresh_db() {
-    t_sql postgres "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null
-    t_sql postgres "CREATE DATABASE \"$1\"" >/dev/null
-}
+t_fresh_db() { lt_pg_fresh_db "$1" || t_fail "cannot create a fresh database $1"; }
 
 # ------------------------------------------------------------------- kafka
-t_topic() { printf 'lt.%s.%s.events\n' "$T_PROVINCE" "$1"; }
+t_topic() { lt_topic "$T_PROVINCE" "$1"; }
 
 # t_high_watermark TOPIC - the end offset of partition 0.
 t_high_watermark() {
@@ -311,17 +304,12 @@ t_kafka_topics() {
 t_setup() {
     T_PROVINCE=$1
     local n=$2 existing c
-    existing=$(t_kafka_topics | tr '\n' ' ')
-    mapfile -t T_COMMUNES < <(python3 - "$LT_ROOT/data/admin-units/units-2026-07-25.json" \
-        "$T_PROVINCE" "$n" "$existing" <<'EOF'
-import json, sys
-path, province, n, existing = sys.argv[1], sys.argv[2], int(sys.argv[3]), set(sys.argv[4].split())
-units = json.load(open(path, encoding="utf-8"))
-wards = [w["Code"] for p in units if p["Code"] == province for w in p["Wards"]]
-free = [c for c in wards if f"lt.{province}.{c}.events" not in existing]
-print("\n".join(free[:n]))
-EOF
-    )
+    existing=" $(t_kafka_topics | tr '\n' ' ') "
+    T_COMMUNES=()
+    while read -r c && [ "${#T_COMMUNES[@]}" -lt "$n" ]; do
+        [[ $existing == *" $(t_topic "$c") "* ]] || T_COMMUNES+=("$c")
+    done < <(jq -r --arg p "$T_PROVINCE" '.[] | select(.Code == $p) | .Wards[].Code' \
+        "$LT_ROOT/data/admin-units/units-2026-07-25.json")
     [ "${#T_COMMUNES[@]}" = "$n" ] ||
         t_fail "province $T_PROVINCE: wanted $n communes with no topic yet, found ${#T_COMMUNES[@]}"
     T_SINK_GROUP="lt-test-$T_NAME-$T_SEED"
@@ -329,14 +317,15 @@ EOF
 
     t_fresh_db "$T_PDB"
     t_write_sink_ini
-    printf '[reconcile]\npostgres = %s\n' "$(lt_pg_conninfo "$T_PDB")" >"$T_DIR/reconcile.ini"
+    lt_write_reconcile_ini "$T_DIR/reconcile.ini" "$(lt_pg_conninfo "$T_PDB")"
     t_run sink_admin "$SINK" -c "$T_DIR/sink.ini" migrate
     # Topics of this province left by an earlier run against the same broker
     # (ctest --repeat, a rerun by hand): the sink subscribes to the whole
     # province, so start it at their end - as its own stored offsets would.
     local stale topic
     for topic in $existing; do
-        [[ $topic =~ ^lt\.$T_PROVINCE\.[0-9]{5}\.events$ ]] || continue
+        # shellcheck disable=SC2053 # a glob on purpose
+        [[ $topic == $(t_topic '[0-9][0-9][0-9][0-9][0-9]') ]] || continue
         stale=$(t_high_watermark "$topic")
         t_sql "$T_PDB" "INSERT INTO lt.kafka_offset (topic, partition, next_offset)
             VALUES ('$topic', 0, $stale)" >/dev/null
@@ -360,32 +349,16 @@ t_run() {
     [ "$st" = 0 ] || t_fail "'$*' failed ($(t_describe_status "$st")); see $log"
 }
 
+# t_write_agent_ini CODE - $T_DIR/agent_CODE.ini
 t_write_agent_ini() {
-    local c=$1
-    cat >"$T_DIR/agent_$c.ini" <<EOF
-[agent]
-commune = $c
-province = $T_PROVINCE
-postgres = $(lt_pg_conninfo "$(t_cdb "$c")")
-agent_id = test-$T_NAME-$c
-stats_interval_s = 5
-
-[kafka]
-bootstrap.servers = $BROKERS
-EOF
+    lt_write_agent_ini "$T_DIR/agent_$1.ini" "$1" "$T_PROVINCE" "$(lt_pg_conninfo "$(t_cdb "$1")")" \
+        "$BROKERS" "agent.agent_id=test-$T_NAME-$1" agent.stats_interval_s=5
 }
 
+# t_write_sink_ini - $T_DIR/sink.ini
 t_write_sink_ini() {
-    cat >"$T_DIR/sink.ini" <<EOF
-[sink]
-province = $T_PROVINCE
-postgres = $(lt_pg_conninfo "$T_PDB")
-group_id = $T_SINK_GROUP
-stats_interval_s = 5
-
-[kafka]
-bootstrap.servers = $BROKERS
-EOF
+    lt_write_sink_ini "$T_DIR/sink.ini" "$T_PROVINCE" "$(lt_pg_conninfo "$T_PDB")" "$BROKERS" \
+        "sink.group_id=$T_SINK_GROUP" sink.stats_interval_s=5
 }
 
 # t_split_env ARGS... - leading VAR=VALUE words into T_ENV, the rest into T_ARGS.
@@ -453,69 +426,104 @@ t_wait_gen() {
 }
 
 # ---------------------------------------------------------------- progress
-# t_outbox CODE - "numbered|max_seq|unsent|rows" of the commune outbox
-# (unsent = not yet acknowledged by Kafka and not refused).
+# Progress is asked of the programs, as an operator would: `lienthong-agent
+# status --json` and `lienthong-sink status --json`.  The assertions (t_outbox,
+# t_assert_*, the tests' own queries) read the tables: they are the oracle.
+
+# t_agent_status CODE - the agent's status of CODE as JSON; fails when the
+# commune database does not answer.  The status commands get the test's
+# settings as options, not its ini files: a test may break those on purpose.
+t_agent_status() {
+    "$AGENT" -c /dev/null -o "agent.commune=$1" -o "agent.postgres=$(lt_pg_conninfo "$(t_cdb "$1")")" \
+        status --json 2>/dev/null
+}
+
+# t_sink_status - the sink's status of the province as JSON (whether a sink
+# runs or not); fails when the province database does not answer.  Kafka
+# gets 2 s: the applied counts come from PostgreSQL regardless.
+t_sink_status() {
+    lt_status_json "$SINK" -c /dev/null -o "sink.province=$T_PROVINCE" \
+        -o "sink.postgres=$(lt_pg_conninfo "$T_PDB")" -o "sink.group_id=$T_SINK_GROUP" \
+        -o "kafka.bootstrap.servers=$BROKERS" status --json --timeout 2
+}
+
+# t_outbox CODE - "numbered|max_seq|unsent|rows" of the commune outbox, from
+# the table (unsent = not yet acknowledged by Kafka and not refused).
 t_outbox() {
     t_sql "$(t_cdb "$1")" "SELECT count(seq), coalesce(max(seq), 0),
         count(*) FILTER (WHERE sent_at IS NULL AND rejected_at IS NULL), count(*) FROM lt.outbox"
 }
 
+# t_unsent CODE - outbox rows not yet acknowledged by Kafka, numbered or not
+# (refused rows do not count).
 t_unsent() {
-    t_sql "$(t_cdb "$1")" \
-        "SELECT count(*) FROM lt.outbox WHERE sent_at IS NULL AND rejected_at IS NULL"
+    local out
+    out=$(t_agent_status "$1") || t_fail "lienthong-agent status of commune $1 failed"
+    lt_json .unsent <<<"$out"
 }
 
-# t_applied CODE - rows in the province event log for CODE.
+# t_applied CODE - events the province applied for CODE.
 t_applied() {
-    t_sql "$T_PDB" "SELECT count(*) FROM lt.event_log WHERE commune_code = '$1'"
+    local out
+    out=$(t_sink_status) || t_fail "lienthong-sink status failed"
+    lt_json '[.communes[] | select(.commune == $c) | .events_applied] | .[0] // 0' --arg c "$1" <<<"$out"
 }
 
 # Predicates for wait_until.
 t_applied_ge() { [ "$(t_applied "$1")" -ge "$2" ]; } # CODE N
 t_unsent_is() { [ "$(t_unsent "$1")" = "$2" ]; }     # CODE N
 t_rows_ge() {                                        # CODE N: outbox rows
-    [ "$(t_sql "$(t_cdb "$1")" "SELECT count(*) FROM lt.outbox")" -ge "$2" ]
+    local rows
+    rows=$(t_agent_status "$1" | lt_json '.next_seq - 1 + .unnumbered + .refused') || return 1
+    [ "$rows" -ge "$2" ]
 }
 
-# t_drained CODE - true when every outbox row is numbered and acknowledged,
-# and the province applied every numbered event.
+# t_drained CODE [SINK_STATUS_JSON] - true when every outbox row of CODE is
+# numbered and acknowledged (refused ones aside) and the province applied
+# exactly the numbered events (see lt_drained).
 t_drained() {
-    local c=$1 commune applied
-    commune=$(t_sql_try "$(t_cdb "$c")" "SELECT count(seq), coalesce(max(seq), 0),
-        count(*) FILTER (WHERE sent_at IS NULL AND rejected_at IS NULL) FROM lt.outbox") ||
-        return 1
-    applied=$(t_sql_try "$T_PDB" "SELECT count(*), coalesce(max(seq), 0) FROM lt.event_log
-        WHERE commune_code = '$c'") || return 1
-    local numbered=${commune%%|*} rest=${commune#*|}
-    local max=${rest%%|*} unsent=${rest#*|}
-    [ "$unsent" = 0 ] && [ "$applied" = "$numbered|$max" ]
+    local commune province
+    commune=$(t_agent_status "$1") || return 1
+    province=${2:-$(t_sink_status)} || return 1
+    lt_drained "$commune" "$province"
+}
+
+# t_progress CODE [SINK_STATUS_JSON] - one line: what agent and sink say of CODE.
+t_progress() {
+    local agent province af pf
+    af='"acked_seq \(.acked_seq) of \(.next_seq - 1), unsent \(.numbered_unsent) numbered'
+    af+=' + \(.unnumbered) unnumbered, refused \(.refused)"'
+    pf='.communes[] | select(.commune == $c) | "last_seq \(.last_seq), applied \(.events_applied),'
+    pf+=' state \(.state), lag_events \(.lag_events)"'
+    agent=$(t_agent_status "$1" | lt_json "$af") || agent='?'
+    province=${2:-$(t_sink_status)} || province=''
+    province=$(lt_json "$pf" --arg c "$1" <<<"$province" 2>/dev/null) || province=''
+    printf 'agent: %s; province: %s\n' "$agent" "${province:-?}"
 }
 
 # t_wait_drained TIMEOUT CODE... - until every CODE is drained; prints the
-# backlog every 10 s.
+# progress every 10 s.
 t_wait_drained() {
-    local timeout=$1 deadline next_report c all
+    local timeout=$1 deadline next_report c all sink
     shift
     deadline=$((SECONDS + timeout))
     next_report=$((SECONDS + 10))
     while :; do
         all=1
-        for c in "$@"; do t_drained "$c" || { all=0; break; }; done
+        sink=$(t_sink_status) || sink=''
+        for c in "$@"; do
+            [ -n "$sink" ] && t_drained "$c" "$sink" || { all=0; break; }
+        done
         [ "$all" = 1 ] && break
         t_check_procs
         if [ "$SECONDS" -ge "$deadline" ]; then
             for c in "$@"; do
-                t_log "commune $c: outbox numbered|max_seq|unsent|rows = $(t_outbox "$c"); province applied $(t_applied "$c")"
+                t_log "commune $c: outbox numbered|max_seq|unsent|rows = $(t_outbox "$c"); $(t_progress "$c")"
             done
             t_fail "not drained within $timeout s: $*"
         fi
         if [ "$SECONDS" -ge "$next_report" ]; then
-            for c in "$@"; do
-                t_log "draining $c: outbox numbered|max_seq|unsent|rows = $(t_sql_try "$(t_cdb "$c")" \
-                    "SELECT count(seq), coalesce(max(seq), 0), count(*) FILTER (WHERE sent_at IS NULL
-                     AND rejected_at IS NULL), count(*) FROM lt.outbox" || echo '?'); applied $(t_sql_try "$T_PDB" \
-                    "SELECT count(*) FROM lt.event_log WHERE commune_code = '$c'" || echo '?')"
-            done
+            for c in "$@"; do t_log "draining $c: $(t_progress "$c" "$sink")"; done
             next_report=$((SECONDS + 10))
         fi
         sleep 0.5
