@@ -54,6 +54,11 @@ const lt_conf_opt_t lt_agent_conf_table[] = {
         "outbox rows claimed/read per query"),
     OPT("agent", "stats_interval_s", LT_CONF_INT, "30", stats_interval_s, 0, 86400,
         "seconds between progress lines (0 = off)"),
+    OPT("agent", "digest_every_events", LT_CONF_INT, "10000", digest_every_events, 1, 100000000,
+        "attach the commune's digest to a batch after this many events"),
+    OPT("agent", "digest_every_s", LT_CONF_INT, "300", digest_every_s, 1, 86400,
+        "... or after this many seconds, whichever comes first (the province compares"
+        " it with its own right after applying the batch)"),
     {NULL, NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
@@ -78,6 +83,8 @@ typedef struct lt_agent {
     size_t topic_max_bytes;   /* the events topic's max.message.bytes */
     size_t producer_max_bytes; /* the producer's message.max.bytes */
     uint64_t size_refused_seq; /* first seq of the last batch refused as too large */
+    uint64_t events_since_digest;
+    int64_t digest_due_ms;     /* when the next digest is due anyway */
     int size_refusals;         /* how often in a row */
     lt_agent_stats_t stats;
 } lt_agent_t;
@@ -134,7 +141,8 @@ static size_t lt_agent_batch_budget(const lt_agent_t *agent)
 {
     size_t limit = agent->topic_max_bytes < agent->producer_max_bytes ? agent->topic_max_bytes
                                                                       : agent->producer_max_bytes;
-    return lt_batch_budget(limit);
+    /* Room for a digest (256 buckets, ~13 KB on the wire) on any batch. */
+    return lt_batch_budget(limit) - 16384;
 }
 
 static int lt_agent_kafka_new(lt_agent_t *agent, char *errstr, size_t errstr_size)
@@ -310,6 +318,34 @@ static int lt_agent_produce(lt_agent_t *agent, uint8_t *value, size_t len, lt_ac
     }
 }
 
+/* The digest goes on a batch that ends at the last claimed sequence (the
+ * digest table then describes exactly seq 1..last_seq), once enough events
+ * or time passed since the last one. A digest that cannot be read now is
+ * simply sent with a later batch. */
+static Lienthong__V1__Digest *lt_agent_digest_due(lt_agent_t *agent,
+                                                  const Lienthong__V1__Batch *batch)
+{
+    char errstr[512];
+    int due = agent->events_since_digest >= (uint64_t)agent->ac->digest_every_events ||
+              lt_monotonic_ms() >= agent->digest_due_ms;
+    if (!due || batch->last_seq + 1 != agent->st.next_seq)
+        return NULL;
+    lt_digest_t d;
+    if (lt_outbox_digest_read(agent->pg, &d, errstr, sizeof(errstr)) != LT_PG_OK) {
+        lt_debug("digest not read, sent later", "error=\"%s\"", errstr);
+        return NULL;
+    }
+    return lt_digest_to_pb(&d);
+}
+
+static void lt_agent_digest_sent(lt_agent_t *agent, const Lienthong__V1__Batch *batch)
+{
+    agent->events_since_digest = 0;
+    agent->digest_due_ms = lt_monotonic_ms() + agent->ac->digest_every_s * 1000;
+    agent->stats.digests_sent++;
+    lt_debug("digest attached", "commune=%s seq=%" PRIu64, agent->ac->commune, batch->last_seq);
+}
+
 /* Build, sign and produce one batch from the front of the buffer. */
 static int lt_agent_send_batch(lt_agent_t *agent)
 {
@@ -327,9 +363,14 @@ static int lt_agent_send_batch(lt_agent_t *agent)
     batch.created_at_us = lt_now_us();
     batch.n_events = n;
     batch.events = events;
+    agent->events_since_digest += n;
+    batch.digest = lt_agent_digest_due(agent, &batch);
     size_t len;
     uint8_t hash[LT_SHA256_LEN];
     uint8_t *value = lt_envelope_seal(&batch, agent->signer, &len, hash);
+    if (batch.digest)
+        lt_agent_digest_sent(agent, &batch);
+    lt_digest_pb_free(batch.digest);
     if (!value) {
         lt_error("cannot sign batch", "commune=%s", agent->ac->commune);
         return -1;
@@ -588,6 +629,27 @@ static lt_pg_rc_t lt_agent_find_resume(lt_agent_t *agent, char *errstr, size_t e
     return rc;
 }
 
+/* States written before digests existed get their members now; a schema
+ * older than this agent is the administrator's to upgrade. */
+static int lt_agent_digest_ready(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    int needed;
+    uint64_t filled;
+    if (lt_outbox_digest_needs_rebuild(agent->pg, &needed, errstr, errstr_size) != LT_PG_OK) {
+        size_t len = strlen(errstr);
+        snprintf(errstr + len, errstr_size - len,
+                 " (the commune schema is older than this agent: run lienthong-agent init)");
+        return -1;
+    }
+    if (!needed)
+        return 0;
+    if (lt_outbox_digest_rebuild(agent->pg, &filled, errstr, errstr_size) != LT_PG_OK)
+        return -1;
+    lt_info("digest rebuilt from the entity states", "commune=%s states_filled=%" PRIu64,
+            agent->ac->commune, filled);
+    return 0;
+}
+
 static int lt_agent_open_outbox(lt_agent_t *agent, char *errstr, size_t errstr_size)
 {
     const lt_agent_conf_t *ac = agent->ac;
@@ -611,6 +673,8 @@ static int lt_agent_open_outbox(lt_agent_t *agent, char *errstr, size_t errstr_s
         if (lt_agent_pg_trouble(agent, rc, "find unsent", errstr, &backoff) != 0)
             return -1;
     if (rc != LT_PG_OK)
+        return -1;
+    if (lt_agent_digest_ready(agent, errstr, errstr_size) != 0)
         return -1;
     agent->acks = lt_acks_new(agent->st.acked_seq);
     /* A backlog may have piled up while the agent was away: fresh statistics

@@ -27,6 +27,8 @@ typedef struct lt_agent_conf {
     long max_inflight_batches;
     long read_chunk;
     long stats_interval_s;
+    long digest_every_events; /* attach the digest after this many events ... */
+    long digest_every_s;      /* ... or seconds */
 } lt_agent_conf_t;
 
 extern const lt_conf_opt_t lt_agent_conf_table[];
@@ -40,6 +42,7 @@ typedef struct lt_agent_stats {
     uint64_t events_acked;
     uint64_t delivery_errors;
     uint64_t rewinds;
+    uint64_t digests_sent;
 } lt_agent_stats_t;
 
 /* The producer configuration: the [kafka] pairs, then the guarantees

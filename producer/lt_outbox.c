@@ -9,6 +9,7 @@
 
 #include "lt_buf.h"
 #include "lt_codec.h"
+#include "lt_digest.h"
 #include "lt_event.h"
 #include "lt_json_pb.h"
 #include "lt_util.h"
@@ -25,6 +26,13 @@ lt_pg_rc_t lt_outbox_init_schema(PGconn *conn, const char *commune, char *errstr
                                  size_t errstr_size)
 {
     lt_pg_rc_t rc = lt_pg_exec(conn, lt_commune_schema_sql, 0, NULL, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    int needed;
+    uint64_t filled;
+    rc = lt_outbox_digest_needs_rebuild(conn, &needed, errstr, errstr_size);
+    if (rc == LT_PG_OK && needed)
+        rc = lt_outbox_digest_rebuild(conn, &filled, errstr, errstr_size);
     if (rc != LT_PG_OK)
         return rc;
     const char *params[] = {commune};
@@ -154,12 +162,17 @@ typedef struct lt_claim_arrays {
     lt_buf_t ids, seqs;                          /* numbered rows */
     lt_buf_t bad_ids, bad_reasons;               /* refused rows */
     lt_buf_t types, entity_ids, versions, deleted, hashes, state_seqs; /* entity_state */
+    lt_buf_t buckets, h[4]; /* each state's digest member (lt_digest.h) */
 } lt_claim_arrays_t;
+
+#define LT_CLAIM_ARRAYS(a)                                                              \
+    {&(a)->ids,      &(a)->seqs,       &(a)->bad_ids, &(a)->bad_reasons, &(a)->types,   \
+     &(a)->entity_ids, &(a)->versions, &(a)->deleted, &(a)->hashes,    &(a)->state_seqs, \
+     &(a)->buckets,  &(a)->h[0],       &(a)->h[1],    &(a)->h[2],        &(a)->h[3]}
 
 static void lt_claim_arrays_open(lt_claim_arrays_t *a)
 {
-    lt_buf_t *all[] = {&a->ids, &a->seqs, &a->bad_ids, &a->bad_reasons, &a->types,
-                       &a->entity_ids, &a->versions, &a->deleted, &a->hashes, &a->state_seqs};
+    lt_buf_t *all[] = LT_CLAIM_ARRAYS(a);
     for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++) {
         memset(all[i], 0, sizeof(*all[i]));
         lt_buf_puts(all[i], "{");
@@ -168,8 +181,7 @@ static void lt_claim_arrays_open(lt_claim_arrays_t *a)
 
 static void lt_claim_arrays_close(lt_claim_arrays_t *a, int free_them)
 {
-    lt_buf_t *all[] = {&a->ids, &a->seqs, &a->bad_ids, &a->bad_reasons, &a->types,
-                       &a->entity_ids, &a->versions, &a->deleted, &a->hashes, &a->state_seqs};
+    lt_buf_t *all[] = LT_CLAIM_ARRAYS(a);
     for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++) {
         if (free_them)
             lt_buf_free(all[i]);
@@ -195,6 +207,13 @@ static void lt_claim_add_good(lt_claim_arrays_t *a, const char *id, uint64_t seq
     lt_buf_hex(&a->hashes, ev->content_hash.data, ev->content_hash.len);
     lt_buf_puts(&a->hashes, "\"");
     lt_buf_printf(&a->state_seqs, "%s%" PRIu64, sep, seq);
+    lt_digest_member_t m;
+    lt_digest_member(lt_entity_type_name(ev->entity_type), ev->entity_id, ev->version,
+                     ev->op == LIENTHONG__V1__OP__OP_DELETE, ev->content_hash.data,
+                     ev->content_hash.len, &m);
+    lt_buf_printf(&a->buckets, "%s%u", sep, m.bucket);
+    for (int w = 0; w < 4; w++)
+        lt_buf_printf(&a->h[w], "%s%" PRId64, sep, m.h[w]);
 }
 
 static void lt_claim_add_bad(lt_claim_arrays_t *a, const char *id, const char *reason,
@@ -205,6 +224,37 @@ static void lt_claim_add_bad(lt_claim_arrays_t *a, const char *id, const char *r
     lt_buf_puts(&a->bad_reasons, sep);
     lt_buf_array_str(&a->bad_reasons, reason);
 }
+
+/* The entity states a claim changes, and the digest with them, in one
+ * statement: every part of it sees the table as it was before, so `old`
+ * holds the states being replaced, whose members leave the digest as the
+ * new ones join it (lt_digest.h). */
+static const char lt_claim_state_sql[] =
+    "WITH u AS (SELECT DISTINCT ON (t, i) t, i, v, d, decode(h, 'hex') AS h, q, b,"
+    "  m0, m1, m2, m3"
+    " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[], $5::text[], $6::bigint[],"
+    "  $7::smallint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])"
+    "  AS u(t, i, v, d, h, q, b, m0, m1, m2, m3)"
+    " ORDER BY t, i, v DESC),"
+    " old AS (SELECT s.entity_type, s.entity_id, s.h0, s.h1, s.h2, s.h3"
+    "  FROM lt.entity_state s JOIN u ON s.entity_type = u.t AND s.entity_id = u.i),"
+    " up AS (INSERT INTO lt.entity_state AS s (entity_type, entity_id, version, deleted,"
+    "  content_hash, seq, bucket, h0, h1, h2, h3)"
+    "  SELECT t, i, v, d, h, q, b, m0, m1, m2, m3 FROM u"
+    "  ON CONFLICT (entity_type, entity_id) DO UPDATE SET"
+    "  version = EXCLUDED.version, deleted = EXCLUDED.deleted,"
+    "  content_hash = EXCLUDED.content_hash, seq = EXCLUDED.seq, bucket = EXCLUDED.bucket,"
+    "  h0 = EXCLUDED.h0, h1 = EXCLUDED.h1, h2 = EXCLUDED.h2, h3 = EXCLUDED.h3"
+    "  WHERE s.version < EXCLUDED.version"
+    "  RETURNING entity_type, entity_id, bucket, h0, h1, h2, h3)"
+    " INSERT INTO lt.digest_bucket AS g (bucket, count, h0, h1, h2, h3)"
+    " SELECT up.bucket, count(*) FILTER (WHERE old.entity_id IS NULL),"
+    "  bit_xor(up.h0 # coalesce(old.h0, 0)), bit_xor(up.h1 # coalesce(old.h1, 0)),"
+    "  bit_xor(up.h2 # coalesce(old.h2, 0)), bit_xor(up.h3 # coalesce(old.h3, 0))"
+    " FROM up LEFT JOIN old USING (entity_type, entity_id) GROUP BY up.bucket"
+    " ON CONFLICT (bucket) DO UPDATE SET count = g.count + EXCLUDED.count,"
+    "  h0 = g.h0 # EXCLUDED.h0, h1 = g.h1 # EXCLUDED.h1, h2 = g.h2 # EXCLUDED.h2,"
+    "  h3 = g.h3 # EXCLUDED.h3";
 
 static lt_pg_rc_t lt_claim_write(PGconn *conn, const char *commune, lt_claim_arrays_t *a,
                                  uint64_t next_seq, char *errstr, size_t errstr_size)
@@ -227,19 +277,11 @@ static lt_pg_rc_t lt_claim_write(PGconn *conn, const char *commune, lt_claim_arr
     /* Newest version wins; within one claim the same entity may appear twice. */
     const char *state[] = {lt_buf_cstr(&a->types),    lt_buf_cstr(&a->entity_ids),
                            lt_buf_cstr(&a->versions), lt_buf_cstr(&a->deleted),
-                           lt_buf_cstr(&a->hashes),   lt_buf_cstr(&a->state_seqs)};
-    rc = lt_pg_exec(conn,
-                    "INSERT INTO lt.entity_state AS s "
-                    "(entity_type, entity_id, version, deleted, content_hash, seq) "
-                    "SELECT DISTINCT ON (t, i) t, i, v, d, decode(h, 'hex'), q "
-                    "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[], "
-                    "$5::text[], $6::bigint[]) AS u(t, i, v, d, h, q) "
-                    "ORDER BY t, i, v DESC "
-                    "ON CONFLICT (entity_type, entity_id) DO UPDATE SET "
-                    "version = EXCLUDED.version, deleted = EXCLUDED.deleted, "
-                    "content_hash = EXCLUDED.content_hash, seq = EXCLUDED.seq "
-                    "WHERE s.version < EXCLUDED.version",
-                    6, state, errstr, errstr_size);
+                           lt_buf_cstr(&a->hashes),   lt_buf_cstr(&a->state_seqs),
+                           lt_buf_cstr(&a->buckets),  lt_buf_cstr(&a->h[0]),
+                           lt_buf_cstr(&a->h[1]),     lt_buf_cstr(&a->h[2]),
+                           lt_buf_cstr(&a->h[3])};
+    rc = lt_pg_exec(conn, lt_claim_state_sql, 11, state, errstr, errstr_size);
     if (rc != LT_PG_OK)
         return rc;
     char next[24];
@@ -408,6 +450,92 @@ lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uin
     return lt_pg_query_u64(conn,
                            "SELECT min(seq) FROM lt.outbox WHERE seq IS NOT NULL AND sent_at IS NULL",
                            0, NULL, st->next_seq, seq, errstr, errstr_size);
+}
+
+/* Members of states written before the digest existed (or by hand). */
+static lt_pg_rc_t lt_outbox_digest_fill(PGconn *conn, uint64_t *filled, char *errstr,
+                                        size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(conn,
+                                "SELECT entity_type, entity_id, version, deleted, content_hash"
+                                " FROM lt.entity_state WHERE bucket IS NULL",
+                                0, NULL, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *filled = (uint64_t)PQntuples(res);
+    for (int row = 0; rc == LT_PG_OK && row < PQntuples(res); row++) {
+        size_t len = 0;
+        unsigned char *hash =
+            PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, 4), &len);
+        lt_digest_member_t m;
+        lt_digest_member(PQgetvalue(res, row, 0), PQgetvalue(res, row, 1),
+                         strtoull(PQgetvalue(res, row, 2), NULL, 10),
+                         PQgetvalue(res, row, 3)[0] == 't', hash, hash ? len : 0, &m);
+        PQfreemem(hash);
+        char b[8], h[4][24];
+        snprintf(b, sizeof(b), "%u", m.bucket);
+        for (int w = 0; w < 4; w++)
+            snprintf(h[w], sizeof(h[w]), "%" PRId64, m.h[w]);
+        const char *params[] = {b, h[0], h[1], h[2], h[3], PQgetvalue(res, row, 0),
+                                PQgetvalue(res, row, 1)};
+        rc = lt_pg_exec(conn,
+                        "UPDATE lt.entity_state SET bucket = $1, h0 = $2, h1 = $3, h2 = $4,"
+                        " h3 = $5 WHERE entity_type = $6 AND entity_id = $7",
+                        7, params, errstr, errstr_size);
+    }
+    PQclear(res);
+    return rc;
+}
+
+lt_pg_rc_t lt_outbox_digest_rebuild(PGconn *conn, uint64_t *filled, char *errstr,
+                                    size_t errstr_size)
+{
+    lt_pg_rc_t rc = lt_pg_exec(conn, "BEGIN; LOCK TABLE lt.entity_state IN EXCLUSIVE MODE", 0,
+                               NULL, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_outbox_digest_fill(conn, filled, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_pg_exec(conn,
+                        "DELETE FROM lt.digest_bucket;"
+                        " INSERT INTO lt.digest_bucket (bucket, count, h0, h1, h2, h3)"
+                        " SELECT bucket, count(*), bit_xor(h0), bit_xor(h1), bit_xor(h2),"
+                        " bit_xor(h3) FROM lt.entity_state GROUP BY bucket; COMMIT",
+                        0, NULL, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        lt_pg_exec(conn, "ROLLBACK", 0, NULL, NULL, 0);
+    return rc;
+}
+
+lt_pg_rc_t lt_outbox_digest_needs_rebuild(PGconn *conn, int *needed, char *errstr,
+                                          size_t errstr_size)
+{
+    uint64_t missing;
+    lt_pg_rc_t rc = lt_pg_query_u64(conn,
+                                    "SELECT count(*) FROM (SELECT 1 FROM lt.entity_state"
+                                    " WHERE bucket IS NULL LIMIT 1) x",
+                                    0, NULL, 0, &missing, errstr, errstr_size);
+    *needed = rc == LT_PG_OK && missing > 0;
+    return rc;
+}
+
+lt_pg_rc_t lt_outbox_digest_read(PGconn *conn, lt_digest_t *d, char *errstr,
+                                 size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(conn, "SELECT bucket, count, h0, h1, h2, h3 FROM lt.digest_bucket",
+                                0, NULL, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    memset(d, 0, sizeof(*d));
+    for (int row = 0; row < PQntuples(res); row++) {
+        unsigned bucket = (unsigned)atoi(PQgetvalue(res, row, 0)) % LT_DIGEST_BUCKETS;
+        d->b[bucket].count = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+        for (int w = 0; w < 4; w++)
+            d->b[bucket].h[w] = strtoll(PQgetvalue(res, row, 2 + w), NULL, 10);
+    }
+    PQclear(res);
+    return LT_PG_OK;
 }
 
 void lt_outbox_analyze(PGconn *conn)

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 
 #include "lienthong/v1/lienthong.pb-c.h"
+#include "lt_digest.h"
 #include "lt_pg.h"
 #include "lt_validate.h"
 
@@ -61,6 +62,20 @@ lt_pg_rc_t lt_outbox_mark_sent(PGconn *conn, const char *commune, uint64_t first
 /* Lowest unacknowledged assigned sequence (next_seq when none). */
 lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uint64_t *seq,
                                   char *errstr, size_t errstr_size);
+
+/* The commune's digest as the claims left it. */
+lt_pg_rc_t lt_outbox_digest_read(PGconn *conn, lt_digest_t *d, char *errstr,
+                                 size_t errstr_size);
+
+/* Do entity states lack their digest member (written before digests)? */
+lt_pg_rc_t lt_outbox_digest_needs_rebuild(PGconn *conn, int *needed, char *errstr,
+                                          size_t errstr_size);
+
+/* Fill every missing member and recompute the digest from entity_state, in
+ * one transaction that holds claims off; *filled gets how many states got
+ * their member. */
+lt_pg_rc_t lt_outbox_digest_rebuild(PGconn *conn, uint64_t *filled, char *errstr,
+                                    size_t errstr_size);
 
 /* Fresh statistics for the claim query (a backlog may have piled up while
  * the agent was away); a failure is harmless and ignored. */

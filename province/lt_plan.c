@@ -8,6 +8,7 @@
 
 #include "lt_buf.h"
 #include "lt_codec.h"
+#include "lt_digest.h"
 #include "lt_envelope.h"
 #include "lt_event.h"
 #include "lt_json_pb.h"
@@ -46,6 +47,8 @@ typedef struct lt_plan_progress {
     uint64_t events, batches, duplicates;
     uint64_t fills; /* events of this round that fill a gap */
     int64_t last_recorded_us;
+    lt_digest_t *digest; /* the commune's digest as of digest_seq, from its agent */
+    uint64_t digest_seq; /* 0: none this round */
 } lt_plan_progress_t;
 
 struct lt_plan {
@@ -66,6 +69,7 @@ struct lt_plan {
     lt_buf_t batches;    /* COPY rows for the batch chain */
     lt_buf_t progress_rows;
     lt_buf_t duplicates; /* "commune topic offset first_seq last_seq" per skipped batch */
+    lt_buf_t digests;    /* COPY rows of the communes' digests to compare */
     lt_buf_t scratch, row;
     lt_validate_result_t *vr; /* per event of the batch being staged */
     size_t vr_cap;
@@ -102,12 +106,15 @@ void lt_plan_destroy(lt_plan_t *plan)
 {
     if (!plan)
         return;
-    for (size_t i = 0; i < plan->n_progress; i++)
+    for (size_t i = 0; i < plan->n_progress; i++) {
         lt_ranges_destroy(plan->progress[i].missing);
+        free(plan->progress[i].digest);
+    }
     free(plan->progress);
     lt_buf_t *bufs[] = {&plan->events,     &plan->offsets,    &plan->gaps,
                         &plan->quarantine, &plan->batches,    &plan->progress_rows,
-                        &plan->duplicates, &plan->scratch,    &plan->row};
+                        &plan->duplicates, &plan->digests,    &plan->scratch,
+                        &plan->row};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_free(bufs[i]);
     lt_newest_destroy(plan->newest);
@@ -118,8 +125,8 @@ void lt_plan_destroy(lt_plan_t *plan)
 /* Every row buffer NUL-terminated: the accessors hand them out as C strings. */
 static void lt_plan_terminate(lt_plan_t *plan)
 {
-    lt_buf_t *bufs[] = {&plan->events,     &plan->offsets, &plan->gaps,
-                        &plan->quarantine, &plan->batches, &plan->progress_rows};
+    lt_buf_t *bufs[] = {&plan->events,  &plan->offsets,       &plan->gaps,   &plan->quarantine,
+                        &plan->batches, &plan->progress_rows, &plan->digests};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_cstr(bufs[i]);
 }
@@ -142,8 +149,9 @@ static void lt_plan_size_progress(lt_plan_t *plan)
 
 void lt_plan_reset(lt_plan_t *plan)
 {
-    lt_buf_t *bufs[] = {&plan->events,  &plan->offsets,       &plan->gaps,      &plan->quarantine,
-                        &plan->batches, &plan->progress_rows, &plan->duplicates};
+    lt_buf_t *bufs[] = {&plan->events,        &plan->offsets,    &plan->gaps,
+                        &plan->quarantine,    &plan->batches,    &plan->progress_rows,
+                        &plan->duplicates,    &plan->digests};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_reset(bufs[i]);
     lt_newest_reset(plan->newest);
@@ -155,6 +163,7 @@ void lt_plan_reset(lt_plan_t *plan)
         p->in_plan = 0;
         p->events = p->batches = p->duplicates = p->fills = 0;
         p->last_recorded_us = 0;
+        p->digest_seq = 0;
     }
     plan->mode = LT_PLAN_NORMAL;
     plan->rules = &lt_plan_rules_of[LT_PLAN_NORMAL];
@@ -308,6 +317,21 @@ static void lt_plan_stage_log(lt_plan_t *plan, const char *code, const Lienthong
 
 /* The lt_stage row of an entity, offered to the newest-per-entity table.
  * Hot path: built without printf or JSON trees. */
+/* "\tbucket\th0\th1\th2\th3": the entity's digest member (lt_digest.h). */
+static void lt_plan_put_member(lt_buf_t *b, const Lienthong__V1__Event *ev)
+{
+    lt_digest_member_t m;
+    lt_digest_member(lt_entity_type_name(ev->entity_type), ev->entity_id, ev->version,
+                     ev->op == LIENTHONG__V1__OP__OP_DELETE, ev->content_hash.data,
+                     ev->content_hash.len, &m);
+    lt_buf_append(b, "\t", 1);
+    lt_buf_u64(b, m.bucket);
+    for (int w = 0; w < 4; w++) {
+        lt_buf_append(b, "\t", 1);
+        lt_buf_i64(b, m.h[w]);
+    }
+}
+
 static void lt_plan_stage_entity(lt_plan_t *plan, const char *code,
                                  const Lienthong__V1__Event *ev, const lt_validate_result_t *vr)
 {
@@ -333,7 +357,9 @@ static void lt_plan_stage_entity(lt_plan_t *plan, const char *code,
     lt_buf_copy_str(b, vr->subject_name_key);
     lt_buf_append(b, "\t", 1);
     lt_buf_copy_str(b, vr->personal_id);
-    lt_buf_puts(b, vr->late ? "\tt\n" : "\tf\n");
+    lt_buf_puts(b, vr->late ? "\tt" : "\tf");
+    lt_plan_put_member(b, ev);
+    lt_buf_append(b, "\n", 1);
     /* The key: commune, type, id, separated by a byte no id contains. */
     lt_buf_reset(&plan->scratch);
     lt_buf_puts(&plan->scratch, code);
@@ -478,6 +504,49 @@ static void lt_plan_note_jump(lt_plan_t *plan, lt_plan_progress_t *p, const char
     lt_ranges_append(p->missing, p->last_seq + 1, batch->first_seq - 1);
 }
 
+/* A batch may carry its commune's digest as of its last sequence: kept for
+ * comparison once the round is planned. A digest that does not read is
+ * logged and not compared; the events still apply. */
+static void lt_plan_note_digest(lt_plan_t *plan, lt_plan_progress_t *p, const char *code,
+                                const Lienthong__V1__Batch *batch)
+{
+    char errstr[256];
+    if (!batch->digest || !plan->rules->check_sequence)
+        return;
+    if (!p->digest && !(p->digest = malloc(sizeof(*p->digest))))
+        abort();
+    if (lt_digest_from_pb(batch->digest, p->digest, errstr, sizeof(errstr)) != 0) {
+        lt_warn("commune digest unreadable, not compared", "commune=%s seq=%" PRIu64
+                " error=\"%s\"", code, batch->last_seq, errstr);
+        p->digest_seq = 0;
+        return;
+    }
+    p->digest_seq = batch->last_seq;
+}
+
+/* Compare a digest only if nothing after its sequence is applied in the
+ * same round: the province's digest must describe the same events. */
+static void lt_plan_stage_digests(lt_plan_t *plan)
+{
+    for (size_t i = 0; i < plan->n_progress; i++) {
+        const lt_plan_progress_t *p = &plan->progress[i];
+        if (!p->in_plan || !p->digest_seq)
+            continue;
+        const char *code = lt_commune_code(lt_registry_at(plan->registry, i));
+        if (p->last_seq != p->digest_seq) {
+            plan->counts.digests_skipped++;
+            continue;
+        }
+        for (uint32_t b = 0; b < LT_DIGEST_BUCKETS; b++) {
+            const lt_digest_bucket_t *d = &p->digest->b[b];
+            lt_buf_printf(&plan->digests, "%s\t%" PRIu64 "\t%u\t%" PRId64 "\t%" PRId64
+                          "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n",
+                          code, p->digest_seq, b, d->count, d->h[0], d->h[1], d->h[2], d->h[3]);
+        }
+        plan->counts.digests++;
+    }
+}
+
 /* Room to validate every event of a batch before staging any. */
 static void lt_plan_reserve_results(lt_plan_t *plan, size_t n)
 {
@@ -523,6 +592,7 @@ static int lt_plan_events(lt_plan_t *plan, lt_commune_t *c, const lt_msg_t *msg,
         p->last_seq = batch->last_seq;
     }
     p->batches++;
+    lt_plan_note_digest(plan, p, code, batch);
     return 0;
 }
 
@@ -592,6 +662,7 @@ void lt_plan_messages(lt_plan_t *plan, const lt_msg_t *msgs, size_t n, lt_plan_m
     plan->rules = &lt_plan_rules_of[mode];
     for (size_t i = 0; i < n; i++)
         lt_plan_message(plan, &msgs[i]);
+    lt_plan_stage_digests(plan);
     lt_plan_stage_progress(plan);
     lt_plan_terminate(plan);
 }
@@ -647,6 +718,8 @@ void lt_plan_committed(lt_plan_t *plan)
     plan->stats.quarantined += plan->counts.quarantined;
     plan->stats.gaps += plan->counts.gaps;
     plan->stats.messages += plan->counts.offsets;
+    plan->stats.digests_compared += plan->counts.digests;
+    plan->stats.digests_skipped += plan->counts.digests_skipped;
     for (size_t i = 0; i < plan->n_progress; i++)
         if (plan->progress[i].in_plan)
             lt_plan_promote_commune(plan, lt_registry_at(plan->registry, i),
@@ -697,6 +770,11 @@ const char *lt_plan_offset_rows(const lt_plan_t *plan, size_t *len)
 const char *lt_plan_progress_rows(const lt_plan_t *plan, size_t *len)
 {
     return lt_plan_text(&plan->progress_rows, len);
+}
+
+const char *lt_plan_digest_rows(const lt_plan_t *plan, size_t *len)
+{
+    return lt_plan_text(&plan->digests, len);
 }
 
 const lt_newest_t *lt_plan_entity_rows(const lt_plan_t *plan)

@@ -91,6 +91,9 @@ const char *lt_plan_quarantine_rows(const lt_plan_t *plan, size_t *len);
 const char *lt_plan_batch_rows(const lt_plan_t *plan, size_t *len);
 const char *lt_plan_offset_rows(const lt_plan_t *plan, size_t *len);
 const char *lt_plan_progress_rows(const lt_plan_t *plan, size_t *len);
+/* Communes' digests to compare after the round is applied, one row per
+ * bucket: commune, seq, bucket, count, h0, h1, h2, h3 (lt_digest.h). */
+const char *lt_plan_digest_rows(const lt_plan_t *plan, size_t *len);
 
 /* The staging rows of the entities the plan touches, the newest version of
  * each (the columns of the round's lt_stage table). */
@@ -107,6 +110,8 @@ typedef struct lt_plan_counts {
     size_t quarantined; /* quarantine rows */
     size_t gaps;        /* gap rows */
     size_t offsets;     /* messages whose offset advances */
+    size_t digests;     /* communes whose digest is compared */
+    size_t digests_skipped; /* digests not compared: later events in the same round */
 } lt_plan_counts_t;
 
 lt_plan_counts_t lt_plan_counts(const lt_plan_t *plan);
@@ -139,6 +144,8 @@ typedef struct lt_plan_stats {
     uint64_t gap_fills; /* events applied into an open gap */
     uint64_t quarantined;
     uint64_t rounds;
+    uint64_t digests_compared;
+    uint64_t digests_skipped;
 } lt_plan_stats_t;
 
 lt_plan_stats_t lt_plan_stats(const lt_plan_t *plan);

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lt_digest.h"
 #include "lt_fault.h"
+#include "lt_log.h"
 #include "lt_util.h"
 
 extern const char lt_province_schema_sql[]; /* sql/province_schema.sql */
@@ -14,9 +16,114 @@ extern const char lt_apply_round_sql[];     /* sql/apply_round.sql */
 /* The channel provisioning notifies a running sink on. */
 #define LT_STORE_COMMUNE_CHANNEL "lt_commune"
 
+/* The member of the entity row at res[row], from its columns: commune,
+ * type, id, version, deleted, content hash. */
+static void lt_store_row_member(PGresult *res, int row, lt_digest_member_t *m)
+{
+    size_t len = 0;
+    unsigned char *hash = PQgetisnull(res, row, 5)
+                              ? NULL
+                              : PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, 5),
+                                                &len);
+    lt_digest_member(PQgetvalue(res, row, 1), PQgetvalue(res, row, 2),
+                     strtoull(PQgetvalue(res, row, 3), NULL, 10),
+                     PQgetvalue(res, row, 4)[0] == 't', hash, hash ? len : 0, m);
+    PQfreemem(hash);
+}
+
+#define LT_STORE_ENTITY_MEMBER_COLUMNS \
+    "commune_code, entity_type, entity_id, version, deleted, content_hash"
+
+/* Up to 10,000 rows from before digests get their member; *filled says how
+ * many (0: none left). */
+static lt_pg_rc_t lt_store_fill_members(PGconn *pg, uint64_t *filled, char *errstr,
+                                        size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg,
+                                "SELECT " LT_STORE_ENTITY_MEMBER_COLUMNS " FROM lt.entity"
+                                " WHERE bucket IS NULL LIMIT 10000",
+                                0, NULL, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *filled = (uint64_t)PQntuples(res);
+    rc = lt_pg_exec(pg, "BEGIN", 0, NULL, errstr, errstr_size);
+    for (int row = 0; rc == LT_PG_OK && row < PQntuples(res); row++) {
+        lt_digest_member_t m;
+        lt_store_row_member(res, row, &m);
+        char b[8], h[4][24];
+        snprintf(b, sizeof(b), "%u", m.bucket);
+        for (int w = 0; w < 4; w++)
+            snprintf(h[w], sizeof(h[w]), "%" PRId64, m.h[w]);
+        const char *params[] = {b,    h[0], h[1], h[2], h[3], PQgetvalue(res, row, 0),
+                                PQgetvalue(res, row, 1), PQgetvalue(res, row, 2)};
+        rc = lt_pg_exec(pg,
+                        "UPDATE lt.entity SET bucket = $1, h0 = $2, h1 = $3, h2 = $4, h3 = $5"
+                        " WHERE commune_code = $6 AND entity_type = $7 AND entity_id = $8",
+                        8, params, errstr, errstr_size);
+    }
+    PQclear(res);
+    if (rc == LT_PG_OK)
+        return lt_pg_exec(pg, "COMMIT", 0, NULL, errstr, errstr_size);
+    lt_pg_exec(pg, "ROLLBACK", 0, NULL, NULL, 0);
+    return rc;
+}
+
+/* The maintained digest recomputed from the members, every commune. */
+static const char lt_store_rebuild_digest_sql[] =
+    "BEGIN; LOCK TABLE lt.digest_bucket IN EXCLUSIVE MODE;"
+    " DELETE FROM lt.digest_bucket;"
+    " INSERT INTO lt.digest_bucket (commune_code, bucket, count, h0, h1, h2, h3)"
+    " SELECT commune_code, bucket, count(*), bit_xor(h0), bit_xor(h1), bit_xor(h2), bit_xor(h3)"
+    " FROM lt.entity GROUP BY commune_code, bucket; COMMIT";
+
 lt_pg_rc_t lt_store_migrate(PGconn *pg, char *errstr, size_t errstr_size)
 {
-    return lt_pg_exec(pg, lt_province_schema_sql, 0, NULL, errstr, errstr_size);
+    lt_pg_rc_t rc = lt_pg_exec(pg, lt_province_schema_sql, 0, NULL, errstr, errstr_size);
+    uint64_t filled = 0, total = 0;
+    do {
+        if (rc == LT_PG_OK)
+            rc = lt_store_fill_members(pg, &filled, errstr, errstr_size);
+        total += filled;
+    } while (rc == LT_PG_OK && filled);
+    if (rc == LT_PG_OK && total)
+        rc = lt_pg_exec(pg, lt_store_rebuild_digest_sql, 0, NULL, errstr, errstr_size);
+    if (rc != LT_PG_OK && PQtransactionStatus(pg) != PQTRANS_IDLE)
+        lt_pg_exec(pg, "ROLLBACK", 0, NULL, NULL, 0);
+    return rc;
+}
+
+lt_pg_rc_t lt_store_digest_of_rows(PGconn *pg, const char *commune, lt_digest_t *from_rows,
+                                   lt_digest_t *maintained, char *errstr, size_t errstr_size)
+{
+    const char *params[] = {commune};
+    PGresult *res;
+    memset(from_rows, 0, sizeof(*from_rows));
+    memset(maintained, 0, sizeof(*maintained));
+    lt_pg_rc_t rc = lt_pg_query(pg, "SELECT " LT_STORE_ENTITY_MEMBER_COLUMNS " FROM lt.entity"
+                                    " WHERE commune_code = $1",
+                                1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    for (int row = 0; row < PQntuples(res); row++) {
+        lt_digest_member_t m;
+        lt_store_row_member(res, row, &m);
+        lt_digest_add(from_rows, &m);
+    }
+    PQclear(res);
+    rc = lt_pg_query(pg, "SELECT bucket, count, h0, h1, h2, h3 FROM lt.digest_bucket"
+                         " WHERE commune_code = $1",
+                     1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    for (int row = 0; row < PQntuples(res); row++) {
+        lt_digest_bucket_t *b = &maintained->b[atoi(PQgetvalue(res, row, 0)) % LT_DIGEST_BUCKETS];
+        b->count = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+        for (int w = 0; w < 4; w++)
+            b->h[w] = strtoll(PQgetvalue(res, row, 2 + w), NULL, 10);
+    }
+    PQclear(res);
+    return LT_PG_OK;
 }
 
 static char *lt_store_strdup(const char *s)
@@ -109,8 +216,18 @@ lt_pg_rc_t lt_store_load_registry(PGconn *pg, lt_registry_t *reg, char *errstr,
 {
     const char *params[] = {lt_registry_province(reg)};
     PGresult *res;
-    lt_pg_rc_t rc =
-        lt_pg_query(pg, lt_store_communes_sql, 1, params, &res, errstr, errstr_size);
+    uint64_t without_member;
+    lt_pg_rc_t rc = lt_pg_query_u64(pg,
+                                    "SELECT count(*) FROM (SELECT 1 FROM lt.entity"
+                                    " WHERE bucket IS NULL LIMIT 1) x",
+                                    0, NULL, 0, &without_member, errstr, errstr_size);
+    if (rc == LT_PG_OK && without_member) {
+        lt_err(errstr, errstr_size, "entities stored before digests existed lack their digest"
+               " member: run lienthong-sink migrate");
+        return LT_PG_FATAL;
+    }
+    if (rc == LT_PG_OK)
+        rc = lt_pg_query(pg, lt_store_communes_sql, 1, params, &res, errstr, errstr_size);
     if (rc != LT_PG_OK)
         return rc;
     lt_registry_clear(reg);
@@ -183,14 +300,18 @@ static const char lt_store_begin_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_progress ("
     " commune_code text, last_seq bigint, last_batch_hash bytea,"
     " events bigint, batches bigint, duplicates bigint,"
-    " recorded_us bigint) ON COMMIT DELETE ROWS";
+    " recorded_us bigint) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS lt_stage_digest (commune_code text, seq bigint,"
+    " bucket smallint, count bigint, h0 bigint, h1 bigint, h2 bigint, h3 bigint)"
+    " ON COMMIT DELETE ROWS";
 
 static const char lt_store_stage_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage ("
     /* The real tables' collation: joins on these columns must use their indexes. */
     " commune_code text, seq bigint, entity_type text, entity_id text, version bigint,"
     " op text, content_hash bytea, payload jsonb, occurred_us bigint, recorded_us bigint,"
-    " subject_name text, subject_name_key text, personal_id text, late boolean)"
+    " subject_name text, subject_name_key text, personal_id text, late boolean,"
+    " bucket smallint, h0 bigint, h1 bigint, h2 bigint, h3 bigint)"
     " ON COMMIT DELETE ROWS";
 
 #define LT_EVENT_LOG_COLUMNS                                                           \
@@ -324,6 +445,52 @@ static lt_pg_rc_t lt_store_write_logs(PGconn *pg, const lt_plan_t *plan, char *e
     return rc;
 }
 
+/* A commune's digest as its agent sent it, against the province's as the
+ * round leaves it: equal, or the buckets that differ (a missing bucket row
+ * is an empty bucket). */
+static const char lt_store_digest_check_sql[] =
+    "WITH cmp AS (SELECT s.commune_code, s.seq, s.bucket,"
+    "  s.count <> coalesce(g.count, 0) OR s.h0 <> coalesce(g.h0, 0)"
+    "  OR s.h1 <> coalesce(g.h1, 0) OR s.h2 <> coalesce(g.h2, 0)"
+    "  OR s.h3 <> coalesce(g.h3, 0) AS differs"
+    "  FROM lt_stage_digest s LEFT JOIN lt.digest_bucket g"
+    "  ON g.commune_code = s.commune_code AND g.bucket = s.bucket),"
+    " res AS (INSERT INTO lt.digest_check AS c (commune_code, seq, equal, diverged)"
+    "  SELECT commune_code, seq, NOT bool_or(differs),"
+    "  coalesce(array_agg(bucket ORDER BY bucket) FILTER (WHERE differs), '{}')"
+    "  FROM cmp GROUP BY commune_code, seq"
+    "  ON CONFLICT (commune_code, seq) DO UPDATE SET checked_at = now(),"
+    "  equal = EXCLUDED.equal, diverged = EXCLUDED.diverged"
+    "  RETURNING commune_code, seq, equal, cardinality(diverged))"
+    " SELECT * FROM res";
+
+/* Compare the digests the round carried; each result is logged after the
+ * query (the transaction may still roll back: the next digest says again). */
+static lt_pg_rc_t lt_store_check_digests(PGconn *pg, const lt_plan_t *plan, char *errstr,
+                                         size_t errstr_size)
+{
+    size_t len;
+    const char *rows = lt_plan_digest_rows(plan, &len);
+    if (!len)
+        return LT_PG_OK;
+    lt_pg_rc_t rc = lt_store_copy(pg, "COPY lt_stage_digest FROM STDIN", rows, len, errstr,
+                                  errstr_size);
+    PGresult *res;
+    if (rc == LT_PG_OK)
+        rc = lt_pg_query(pg, lt_store_digest_check_sql, 0, NULL, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    for (int row = 0; row < PQntuples(res); row++) {
+        int equal = PQgetvalue(res, row, 2)[0] == 't';
+        lt_log(equal ? LT_LOG_INFO : LT_LOG_WARN,
+               equal ? "commune digest equal" : "commune digest differs",
+               "commune=%s seq=%s diverged_buckets=%s", PQgetvalue(res, row, 0),
+               PQgetvalue(res, row, 1), PQgetvalue(res, row, 3));
+    }
+    PQclear(res);
+    return LT_PG_OK;
+}
+
 /* Where each partition resumes and how far each commune got. */
 static lt_pg_rc_t lt_store_write_progress(PGconn *pg, const lt_plan_t *plan, char *errstr,
                                           size_t errstr_size)
@@ -357,6 +524,8 @@ static lt_pg_rc_t lt_store_run(PGconn *pg, const lt_plan_t *plan, int64_t quaran
         rc = lt_pg_exec(pg, lt_store_resolve_gaps_sql, 0, NULL, errstr, errstr_size);
     if (rc == LT_PG_OK)
         rc = lt_store_write_logs(pg, plan, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_store_check_digests(pg, plan, errstr, errstr_size);
     if (rc == LT_PG_OK)
         rc = lt_store_write_progress(pg, plan, errstr, errstr_size);
     if (rc == LT_PG_OK) {
@@ -522,6 +691,93 @@ void lt_store_status_free(lt_store_status_t *rows, size_t n)
         free(rows[i].last_applied_at);
     }
     free(rows);
+}
+
+/* ----------------------------------------------------------------- report */
+
+static const char lt_store_report_sql[] =
+    "SELECT c.commune_code, c.name, coalesce(p.last_seq, 0),"
+    " to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " extract(epoch FROM now() - p.updated_at)::bigint,"
+    " (SELECT count(*) FROM lt.seq_gap g WHERE g.commune_code = c.commune_code"
+    "   AND g.resolved_at IS NULL),"
+    " (SELECT coalesce(sum(g.to_seq - g.from_seq + 1), 0) FROM lt.seq_gap g"
+    "   WHERE g.commune_code = c.commune_code AND g.resolved_at IS NULL),"
+    " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
+    "   AND q.replayed_at IS NULL),"
+    " d.seq, to_char(d.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " d.equal, array_to_string(d.diverged, ','), cardinality(d.diverged)"
+    " FROM lt.commune c LEFT JOIN lt.commune_progress p USING (commune_code)"
+    " LEFT JOIN LATERAL (SELECT * FROM lt.digest_check x WHERE x.commune_code = c.commune_code"
+    "   ORDER BY x.seq DESC LIMIT 1) d ON true"
+    " WHERE $1::text IS NULL OR c.commune_code = $1"
+    " ORDER BY c.commune_code";
+
+static void lt_store_report_row(lt_store_report_t *r, const PGresult *res, int row)
+{
+    *r = (lt_store_report_t){
+        .code = lt_store_text(res, row, 0),
+        .name = lt_store_text(res, row, 1),
+        .last_seq = lt_store_int(res, row, 2),
+        .last_heard_at = lt_store_text(res, row, 3),
+        .last_heard_age_s = PQgetisnull(res, row, 4) ? -1 : lt_store_int(res, row, 4),
+        .open_gaps = lt_store_int(res, row, 5),
+        .missing_events = lt_store_int(res, row, 6),
+        .quarantined = lt_store_int(res, row, 7),
+        .digest_seq = PQgetisnull(res, row, 8) ? 0 : lt_store_int(res, row, 8),
+        .digest_checked_at = lt_store_text(res, row, 9),
+        .digest_equal = PQgetisnull(res, row, 10) ? -1 : PQgetvalue(res, row, 10)[0] == 't',
+        .diverged = lt_store_text(res, row, 11),
+        .n_diverged = PQgetisnull(res, row, 12) ? 0 : lt_store_int(res, row, 12),
+    };
+}
+
+lt_pg_rc_t lt_store_report(PGconn *pg, const char *commune, lt_store_report_t **rows,
+                           size_t *n, char *errstr, size_t errstr_size)
+{
+    const char *params[] = {commune};
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg, lt_store_report_sql, 1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *n = (size_t)PQntuples(res);
+    *rows = calloc(*n ? *n : 1, sizeof(**rows));
+    if (!*rows)
+        abort();
+    for (size_t i = 0; i < *n; i++)
+        lt_store_report_row(&(*rows)[i], res, (int)i);
+    PQclear(res);
+    return LT_PG_OK;
+}
+
+void lt_store_report_free(lt_store_report_t *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].code);
+        free(rows[i].name);
+        free(rows[i].last_heard_at);
+        free(rows[i].digest_checked_at);
+        free(rows[i].diverged);
+    }
+    free(rows);
+}
+
+lt_pg_rc_t lt_store_communes(PGconn *pg, char ***codes, size_t *n, char *errstr,
+                             size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg, "SELECT commune_code FROM lt.commune ORDER BY 1", 0, NULL,
+                                &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *n = (size_t)PQntuples(res);
+    *codes = calloc(*n ? *n : 1, sizeof(**codes));
+    if (!*codes)
+        abort();
+    for (size_t i = 0; i < *n; i++)
+        (*codes)[i] = lt_store_text(res, (int)i, 0);
+    PQclear(res);
+    return LT_PG_OK;
 }
 
 /* ------------------------------------------------------------ quarantine */

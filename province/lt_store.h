@@ -18,12 +18,21 @@
 
 #include <libpq-fe.h>
 
+#include "lt_digest.h"
 #include "lt_pg.h"
 #include "lt_plan.h"
 #include "lt_registry.h"
 
-/* Create or update the province schema (idempotent). */
+/* Create or update the province schema (idempotent). Entities stored before
+ * digests existed get their digest member, and the digests are rebuilt. */
 lt_pg_rc_t lt_store_migrate(PGconn *pg, char *errstr, size_t errstr_size);
+
+/* A commune's digest two ways: recomputed from its rows' columns (type, id,
+ * version, deleted, content hash), and as the rounds maintained it. They
+ * differ where a row was edited directly or the database restored from an
+ * older backup without its digest. */
+lt_pg_rc_t lt_store_digest_of_rows(PGconn *pg, const char *commune, lt_digest_t *from_rows,
+                                   lt_digest_t *maintained, char *errstr, size_t errstr_size);
 
 /* --------------------------------------------------------------- the sink */
 
@@ -94,6 +103,34 @@ typedef struct lt_store_status {
 lt_pg_rc_t lt_store_status(PGconn *pg, const char *province, lt_store_status_t **rows,
                            size_t *n, char *errstr, size_t errstr_size);
 void lt_store_status_free(lt_store_status_t *rows, size_t n);
+
+/* ----------------------------------------------------------------- report */
+
+/* What the province knows of one commune's consistency. */
+typedef struct lt_store_report {
+    char *code, *name;
+    int64_t last_seq;
+    char *last_heard_at;       /* last round that touched the commune (UTC), or NULL */
+    int64_t last_heard_age_s;  /* seconds since; -1 never */
+    int64_t open_gaps;         /* gap rows not resolved */
+    int64_t missing_events;    /* sequences those gaps span */
+    int64_t quarantined;       /* messages quarantined and not replayed */
+    int64_t digest_seq;        /* the last digest compared (0: none yet) ... */
+    char *digest_checked_at;   /* ... when (UTC) */
+    int digest_equal;          /* 1 equal, 0 diverged, -1 never compared */
+    char *diverged;            /* "3,17,200": the buckets that differed, or "" */
+    int64_t n_diverged;
+} lt_store_report_t;
+
+/* One row per registered commune (or only commune, when not NULL), by code;
+ * *rows malloc'd (free with lt_store_report_free). */
+lt_pg_rc_t lt_store_report(PGconn *pg, const char *commune, lt_store_report_t **rows,
+                           size_t *n, char *errstr, size_t errstr_size);
+void lt_store_report_free(lt_store_report_t *rows, size_t n);
+
+/* Every registered commune's code, sorted; *codes and each code malloc'd. */
+lt_pg_rc_t lt_store_communes(PGconn *pg, char ***codes, size_t *n, char *errstr,
+                             size_t errstr_size);
 
 /* ------------------------------------------------------------- quarantine */
 

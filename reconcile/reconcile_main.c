@@ -9,6 +9,7 @@
 #include "lt_log.h"
 #include "lt_pg.h"
 #include "lt_quarantine.h"
+#include "lt_report.h"
 #include "lt_text.h"
 #include "lt_util.h"
 #include "lt_verify.h"
@@ -35,7 +36,20 @@ static const lt_conf_opt_t reconcile_conf_table[] = {
 };
 
 static const char reconcile_commands[] =
-    "  verify COMMUNE COMMUNE_CONNINFO   compare every entity and event of one commune with\n"
+    "  report [--commune C] [--json]     per commune, from the province database alone:\n"
+    "                                    the last in-band digest comparison (equal, or the\n"
+    "                                    buckets that differ), open gaps, quarantined\n"
+    "                                    messages, when it was last heard from. Exit status:\n"
+    "                                    0 all consistent, 1 cannot tell (database), 3 a\n"
+    "                                    commune diverged, has gaps or quarantined messages\n"
+    "  verify --deep [--json] [COMMUNE...]\n"
+    "                                    recompute each commune's digest from the\n"
+    "                                    province's rows and compare it with the digest the\n"
+    "                                    sink maintained: catches rows edited outside the\n"
+    "                                    sink or a restore from an older backup. Exit status:\n"
+    "                                    0 EQUAL, 1 DIFFERENT, 2 error\n"
+    "  verify COMMUNE COMMUNE_CONNINFO   (diagnostic; needs the commune's database)\n"
+    "                                    compare every entity and event of one commune with\n"
     "                                    the province, up to the last sequence N the\n"
     "                                    province applied. Exit status:\n"
     "                                      0 EQUAL: both hold the same, nothing pending\n"
@@ -139,6 +153,58 @@ static int reconcile_quarantine(const reconcile_conf_t *rc_conf, int argc, char 
     return rc;
 }
 
+static PGconn *reconcile_connect(const reconcile_conf_t *rc_conf)
+{
+    char errstr[1024];
+    PGconn *pg = lt_pg_connect(rc_conf->postgres, "lienthong-reconcile", errstr, sizeof(errstr));
+    if (!pg)
+        fprintf(stderr, "error: province: %s\n", errstr);
+    return pg;
+}
+
+static int reconcile_report(const reconcile_conf_t *rc_conf, int argc, char **argv)
+{
+    const char *commune = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--commune") && i + 1 < argc)
+            commune = argv[++i];
+        else {
+            fprintf(stderr, "error: report: unexpected argument \"%s\"\n", argv[i]);
+            return 2;
+        }
+    }
+    PGconn *pg = reconcile_connect(rc_conf);
+    if (!pg)
+        return LT_REPORT_ERROR;
+    int rc = lt_report_run(pg, commune, json, stdout);
+    PQfinish(pg);
+    return rc;
+}
+
+/* verify --deep [--json] [COMMUNE...]: argv[1] is --deep. */
+static int reconcile_verify_deep(const reconcile_conf_t *rc_conf, int argc, char **argv)
+{
+    int json = 0, n = 0;
+    char **communes = calloc((size_t)argc, sizeof(*communes));
+    if (!communes)
+        abort();
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else
+            communes[n++] = argv[i];
+    }
+    PGconn *pg = reconcile_connect(rc_conf);
+    int rc = pg ? lt_report_verify_deep(pg, communes, (size_t)n, json, stdout) : LT_REPORT_ERROR;
+    PQfinish(pg);
+    free(communes);
+    /* The codes of verify: 0 EQUAL, 1 DIFFERENT, 2 error. */
+    return rc == LT_REPORT_OK ? 0 : rc == LT_REPORT_PROBLEM ? 1 : 2;
+}
+
 /* Exit statuses of verify, as --help and README.md document them. */
 enum { VERIFY_EXIT_EQUAL = 0, VERIFY_EXIT_DIFFERENT = 1, VERIFY_EXIT_ERROR = 2,
        VERIFY_EXIT_PENDING = 3 };
@@ -235,6 +301,11 @@ int main(int argc, char **argv)
     } else if (!rconf.postgres) {
         fprintf(stderr, "error: reconcile.postgres is not set (config file or -o)\n");
         rc = 2;
+    } else if (strcmp(cli.argv[0], "report") == 0) {
+        rc = reconcile_report(&rconf, cli.argc, cli.argv);
+    } else if (strcmp(cli.argv[0], "verify") == 0 && cli.argc >= 2 &&
+               !strcmp(cli.argv[1], "--deep")) {
+        rc = reconcile_verify_deep(&rconf, cli.argc, cli.argv);
     } else if (strcmp(cli.argv[0], "verify") == 0 && cli.argc == 3) {
         rc = reconcile_verify(&rconf, cli.argv[1], cli.argv[2]);
     } else if (strcmp(cli.argv[0], "quarantine") == 0) {

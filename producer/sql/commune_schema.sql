@@ -53,3 +53,23 @@ CREATE TABLE IF NOT EXISTS lt.entity_state (
     seq          bigint  NOT NULL,
     PRIMARY KEY (entity_type, entity_id)
 );
+
+-- The digest of entity_state (see proto/lt_digest.h): each state's bucket and
+-- member hash, and per bucket the count and XOR of its members, kept by the
+-- agent in the claim's transaction. The province keeps the same per commune;
+-- equal buckets mean equal data.
+ALTER TABLE lt.entity_state ADD COLUMN IF NOT EXISTS bucket smallint;
+ALTER TABLE lt.entity_state ADD COLUMN IF NOT EXISTS h0 bigint;
+ALTER TABLE lt.entity_state ADD COLUMN IF NOT EXISTS h1 bigint;
+ALTER TABLE lt.entity_state ADD COLUMN IF NOT EXISTS h2 bigint;
+ALTER TABLE lt.entity_state ADD COLUMN IF NOT EXISTS h3 bigint;
+CREATE INDEX IF NOT EXISTS entity_state_bucket ON lt.entity_state (bucket);
+
+CREATE TABLE IF NOT EXISTS lt.digest_bucket (
+    bucket smallint PRIMARY KEY,
+    count  bigint NOT NULL,
+    h0     bigint NOT NULL,
+    h1     bigint NOT NULL,
+    h2     bigint NOT NULL,
+    h3     bigint NOT NULL
+);

@@ -13,21 +13,42 @@ ANALYZE lt_stage;
 CREATE TEMP TABLE IF NOT EXISTS lt_changed (
     commune_code text, entity_type text, entity_id text, version bigint, deleted boolean)
     ON COMMIT DELETE ROWS;
-WITH up AS (
+-- The digest follows in the same statement: every part of it sees lt.entity
+-- as it was before, so `old` holds the states being replaced, whose members
+-- leave their bucket as the new ones join it (proto/lt_digest.h).
+WITH old AS (
+    SELECT e.commune_code, e.entity_type, e.entity_id, e.h0, e.h1, e.h2, e.h3
+    FROM lt.entity e JOIN lt_stage s
+      ON e.commune_code = s.commune_code AND e.entity_type = s.entity_type
+     AND e.entity_id = s.entity_id),
+up AS (
     INSERT INTO lt.entity AS e (commune_code, entity_type, entity_id, version, deleted,
-                                content_hash, payload, occurred_at, recorded_at, seq)
+                                content_hash, payload, occurred_at, recorded_at, seq,
+                                bucket, h0, h1, h2, h3)
     SELECT commune_code, entity_type, entity_id, version, op = 'delete', content_hash,
            payload, 'epoch'::timestamptz + occurred_us * interval '1 microsecond',
-           'epoch'::timestamptz + recorded_us * interval '1 microsecond', seq
+           'epoch'::timestamptz + recorded_us * interval '1 microsecond', seq,
+           bucket, h0, h1, h2, h3
     FROM lt_stage
     ON CONFLICT (commune_code, entity_type, entity_id) DO UPDATE SET
         version = EXCLUDED.version, deleted = EXCLUDED.deleted,
         content_hash = EXCLUDED.content_hash, payload = EXCLUDED.payload,
         occurred_at = EXCLUDED.occurred_at, recorded_at = EXCLUDED.recorded_at,
-        seq = EXCLUDED.seq, applied_at = now()
+        seq = EXCLUDED.seq, applied_at = now(), bucket = EXCLUDED.bucket,
+        h0 = EXCLUDED.h0, h1 = EXCLUDED.h1, h2 = EXCLUDED.h2, h3 = EXCLUDED.h3
     WHERE e.version < EXCLUDED.version
-    RETURNING commune_code, entity_type, entity_id, version, deleted)
-INSERT INTO lt_changed SELECT * FROM up;
+    RETURNING commune_code, entity_type, entity_id, version, deleted, bucket, h0, h1, h2, h3),
+changed AS (
+    INSERT INTO lt_changed SELECT commune_code, entity_type, entity_id, version, deleted FROM up)
+INSERT INTO lt.digest_bucket AS g (commune_code, bucket, count, h0, h1, h2, h3)
+SELECT up.commune_code, up.bucket, count(*) FILTER (WHERE old.entity_id IS NULL),
+       bit_xor(up.h0 # coalesce(old.h0, 0)), bit_xor(up.h1 # coalesce(old.h1, 0)),
+       bit_xor(up.h2 # coalesce(old.h2, 0)), bit_xor(up.h3 # coalesce(old.h3, 0))
+FROM up LEFT JOIN old USING (commune_code, entity_type, entity_id)
+GROUP BY up.commune_code, up.bucket
+ON CONFLICT (commune_code, bucket) DO UPDATE SET count = g.count + EXCLUDED.count,
+    h0 = g.h0 # EXCLUDED.h0, h1 = g.h1 # EXCLUDED.h1, h2 = g.h2 # EXCLUDED.h2,
+    h3 = g.h3 # EXCLUDED.h3;
 ANALYZE lt_changed;
 
 -- The typed tables follow lt.entity, for the rows this round changed.

@@ -112,6 +112,43 @@ CREATE TABLE IF NOT EXISTS lt.quarantine (
     UNIQUE (topic, partition, kafka_offset)
 );
 
+-- ------------------------------------------------------------------ digests
+-- Each commune's current state as a bucketed set digest (proto/lt_digest.h):
+-- every entity's bucket and member hash, and per bucket the count and XOR of
+-- its members, kept in the round's transaction. Agents send theirs in-band;
+-- each comparison is recorded.
+ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS bucket smallint;
+ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS h0 bigint;
+ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS h1 bigint;
+ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS h2 bigint;
+ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS h3 bigint;
+-- Rows from before digests: found at once, filled by `migrate`.
+CREATE INDEX IF NOT EXISTS entity_without_member ON lt.entity (commune_code)
+    WHERE bucket IS NULL;
+CREATE INDEX IF NOT EXISTS entity_bucket ON lt.entity (commune_code, bucket);
+
+CREATE TABLE IF NOT EXISTS lt.digest_bucket (
+    commune_code text     NOT NULL,
+    bucket       smallint NOT NULL,
+    count        bigint   NOT NULL,
+    h0           bigint   NOT NULL,
+    h1           bigint   NOT NULL,
+    h2           bigint   NOT NULL,
+    h3           bigint   NOT NULL,
+    PRIMARY KEY (commune_code, bucket)
+);
+
+-- Every in-band comparison: the commune's digest as of seq against the
+-- province's right after applying seq.
+CREATE TABLE IF NOT EXISTS lt.digest_check (
+    commune_code text     NOT NULL,
+    seq          bigint   NOT NULL,
+    checked_at   timestamptz NOT NULL DEFAULT now(),
+    equal        boolean  NOT NULL,
+    diverged     smallint[] NOT NULL DEFAULT '{}',  -- buckets that differ
+    PRIMARY KEY (commune_code, seq)
+);
+
 -- ------------------------------------------------------------ typed tables
 -- The data teams' tables, kept by the sink in the same transaction as
 -- lt.entity: one row per live entity (a delete removes it; the tombstone stays
