@@ -30,7 +30,11 @@ static const char agent_commands[] =
     "  import FILE [--csv|--ndjson] [--rejects OUT.ndjson] [--chunk N] [--no-progress]\n"
     "                       check and add exported or typed-in records to the outbox;\n"
     "                       bad rows are reported by line; re-importing adds nothing\n"
-    "  keygen PRIVATE PUBLIC  write a new Ed25519 signing key pair (PEM)\n";
+    "  keygen PRIVATE PUBLIC  write a new Ed25519 signing key pair (PEM)\n"
+    "  snapshot             send the current state of every entity again (the running\n"
+    "                       agent answers it between live batches, paced by\n"
+    "                       agent.resync_max_events_per_s), with the list of what the\n"
+    "                       commune holds, so the province drops what it no longer has\n";
 
 static int agent_require(const lt_agent_conf_t *ac, int need_kafka_ids)
 {
@@ -50,6 +54,27 @@ static int agent_require(const lt_agent_conf_t *ac, int need_kafka_ids)
                 ac->commune, ac->province ? ac->province : "");
         return 2;
     }
+    return 0;
+}
+
+/* A local resync request for every bucket: the running agent sends it. */
+static int agent_cmd_snapshot(const lt_agent_conf_t *ac)
+{
+    char errstr[1024], request_id[64];
+    PGconn *pg = lt_pg_connect(ac->postgres, "lienthong-agent", errstr, sizeof(errstr));
+    if (!pg) {
+        fprintf(stderr, "error: %s\n", errstr);
+        return 1;
+    }
+    snprintf(request_id, sizeof(request_id), "snapshot-%s-%" PRId64, ac->commune, lt_now_us());
+    lt_pg_rc_t rc = lt_outbox_resync_snapshot(pg, request_id, errstr, sizeof(errstr));
+    PQfinish(pg);
+    if (rc != LT_PG_OK) {
+        fprintf(stderr, "error: %s\n", errstr);
+        return 1;
+    }
+    printf("commune %s: snapshot %s requested; the running agent sends it "
+           "(see its log: \"resync request answered\")\n", ac->commune, request_id);
     return 0;
 }
 
@@ -277,6 +302,8 @@ int main(int argc, char **argv)
         rc = agent_cmd_keygen(cli.argc, cli.argv);
     else if (strcmp(cmd, "init") == 0)
         rc = agent_require(&ac, 0) ? 2 : agent_cmd_init(&ac);
+    else if (strcmp(cmd, "snapshot") == 0)
+        rc = agent_require(&ac, 0) ? 2 : agent_cmd_snapshot(&ac);
     else if (strcmp(cmd, "status") == 0)
         rc = agent_require(&ac, 0) ? 2 : agent_cmd_status(&ac, cli.argc, cli.argv);
     else if (strcmp(cmd, "import") == 0) {

@@ -10,8 +10,10 @@
 
 #include "lt_acks.h"
 #include "lt_batcher.h"
+#include "lt_control.h"
 #include "lt_codec.h"
 #include "lt_envelope.h"
+#include "lt_event.h"
 #include "lt_fault.h"
 #include "lt_kafka.h"
 #include "lt_log.h"
@@ -54,6 +56,8 @@ const lt_conf_opt_t lt_agent_conf_table[] = {
         "outbox rows claimed/read per query"),
     OPT("agent", "stats_interval_s", LT_CONF_INT, "30", stats_interval_s, 0, 86400,
         "seconds between progress lines (0 = off)"),
+    OPT("agent", "resync_max_events_per_s", LT_CONF_INT, "2000", resync_max_events_per_s, 1,
+        1000000, "pace of answers to the province's resync requests (live events go first)"),
     OPT("agent", "digest_every_events", LT_CONF_INT, "10000", digest_every_events, 1, 100000000,
         "attach the commune's digest to a batch after this many events"),
     OPT("agent", "digest_every_s", LT_CONF_INT, "300", digest_every_s, 1, 86400,
@@ -85,6 +89,12 @@ typedef struct lt_agent {
     uint64_t size_refused_seq; /* first seq of the last batch refused as too large */
     uint64_t events_since_digest;
     int64_t digest_due_ms;     /* when the next digest is due anyway */
+    lt_control_t *control;     /* the province's requests */
+    int64_t control_due_ms;    /* next look at the control topic */
+    lt_resync_work_t work;     /* the resync piece being sent, if has_work */
+    int has_work;
+    char after_type[32], after_id[160]; /* where the bucket being sent resumes */
+    int64_t resync_due_ms;     /* pace of resync parts */
     int size_refusals;         /* how often in a row */
     lt_agent_stats_t stats;
 } lt_agent_t;
@@ -93,6 +103,14 @@ static void lt_agent_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
 {
     (void)rk;
     lt_agent_t *agent = opaque;
+    if (!msg->_private) {
+        /* A resync part or a digest alone: outside the sequence. A lost one
+         * is asked for again by the province. */
+        if (msg->err)
+            lt_warn("Kafka refused a resync part or digest", "topic=%s error=\"%s\"",
+                    agent->topic, rd_kafka_err2str(msg->err));
+        return;
+    }
     lt_acks_delivered(agent->acks, msg->_private, msg->err);
     if (!msg->err)
         return;
@@ -529,7 +547,242 @@ static void lt_agent_log_stats(const lt_agent_t *agent)
             lt_acks_inflight(agent->acks), s->delivery_errors);
 }
 
-/* One pass of the loop. Returns 1 if it did work, 0 if idle, -1 on fatal error. */
+/* ---------------------------------------------------------------- resync */
+
+/* Seal and produce a batch outside the sequence: a resync part or a digest
+ * alone. It takes no sequence (first_seq = last_seq + 1, last_seq the last
+ * claimed), is not tracked by lt_acks, and a lost one is asked for again. */
+static int lt_agent_send_unsequenced(lt_agent_t *agent, Lienthong__V1__Batch *batch)
+{
+    batch->commune_code = agent->ac->commune;
+    batch->code_list_version = agent->ac->code_list_version;
+    batch->agent_id = agent->agent_id;
+    batch->last_seq = agent->st.next_seq - 1;
+    batch->first_seq = agent->st.next_seq;
+    batch->created_at_us = lt_now_us();
+    size_t len;
+    uint8_t hash[LT_SHA256_LEN];
+    uint8_t *value = lt_envelope_seal(batch, agent->signer, &len, hash);
+    if (!value) {
+        lt_error("cannot sign batch", "commune=%s", agent->ac->commune);
+        return -1;
+    }
+    return lt_agent_produce(agent, value, len, NULL, batch->first_seq, batch->last_seq);
+}
+
+/* How many of events[0..n) fit in one message with room bytes to spare. */
+static size_t lt_agent_events_fitting(const lt_agent_t *agent, Lienthong__V1__Event **events,
+                                      size_t n, size_t room)
+{
+    size_t budget = lt_agent_batch_budget(agent), total = room, take = 0;
+    while (take < n && (take == 0 || total + lt_batch_event_bytes(events[take]) <= budget))
+        total += lt_batch_event_bytes(events[take++]);
+    return take;
+}
+
+/* The manifest of a bucket: every entity the commune holds there. NULL
+ * entries array when the bucket is empty. */
+typedef struct lt_agent_manifest {
+    PGresult *res;
+    Lienthong__V1__ManifestEntry *cells, **entries;
+    size_t n, bytes;
+} lt_agent_manifest_t;
+
+static lt_pg_rc_t lt_agent_manifest_read(lt_agent_t *agent, int bucket, lt_agent_manifest_t *m,
+                                         char *errstr, size_t errstr_size)
+{
+    memset(m, 0, sizeof(*m));
+    lt_pg_rc_t rc = lt_outbox_resync_manifest(agent->pg, bucket, &m->res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    m->n = (size_t)PQntuples(m->res);
+    m->cells = calloc(m->n + 1, sizeof(*m->cells));
+    m->entries = calloc(m->n + 1, sizeof(*m->entries));
+    if (!m->cells || !m->entries)
+        abort();
+    for (size_t i = 0; i < m->n; i++) {
+        Lienthong__V1__ManifestEntry *e = &m->cells[i];
+        lienthong__v1__manifest_entry__init(e);
+        e->entity_type = lt_entity_type_parse(PQgetvalue(m->res, (int)i, 0));
+        e->entity_id = PQgetvalue(m->res, (int)i, 1);
+        e->version = strtoull(PQgetvalue(m->res, (int)i, 2), NULL, 10);
+        m->entries[i] = e;
+        m->bytes += strlen(e->entity_id) + 24;
+    }
+    return LT_PG_OK;
+}
+
+static void lt_agent_manifest_free(lt_agent_manifest_t *m)
+{
+    free(m->cells);
+    free(m->entries);
+    PQclear(m->res);
+}
+
+/* Produce one part of the current request; pace the next by its size. */
+static int lt_agent_resync_send(lt_agent_t *agent, Lienthong__V1__Event **events, size_t n,
+                                Lienthong__V1__ResyncPart *part)
+{
+    Lienthong__V1__Batch batch = LIENTHONG__V1__BATCH__INIT;
+    batch.events = events;
+    batch.n_events = n;
+    batch.resync = part;
+    if (lt_agent_send_unsequenced(agent, &batch) != 0)
+        return -1;
+    agent->stats.resync_parts++;
+    agent->stats.resync_events += n;
+    agent->resync_due_ms =
+        lt_monotonic_ms() + (int64_t)(n * 1000 / (size_t)agent->ac->resync_max_events_per_s);
+    lt_debug("resync part produced", "commune=%s request_id=%s events=%zu buckets=%zu done=%d",
+             agent->ac->commune, part->request_id, n, part->n_buckets, part->done);
+    return 0;
+}
+
+/* The request's piece is sent: record it, then look for the next piece. */
+static lt_pg_rc_t lt_agent_resync_advance(lt_agent_t *agent, uint64_t next_first_seq,
+                                          int done, char *errstr, size_t errstr_size)
+{
+    lt_pg_rc_t rc = lt_outbox_resync_advance(agent->pg, &agent->work, next_first_seq, errstr,
+                                             errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    agent->has_work = 0;
+    if (done) {
+        lt_info("resync request answered", "commune=%s request_id=%s", agent->ac->commune,
+                agent->work.request_id);
+        agent->digest_due_ms = 0; /* the province checks the result at once */
+    }
+    return LT_PG_OK;
+}
+
+/* Send the next states of the bucket; with the last of them, the manifest. */
+static lt_pg_rc_t lt_agent_resync_bucket(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    lt_resync_work_t *w = &agent->work;
+    Lienthong__V1__Event **events;
+    size_t n, page = 500;
+    lt_pg_rc_t rc = lt_outbox_resync_states(agent->pg, w->bucket, agent->after_type,
+                                            agent->after_id, (int)page, &events, &n, errstr,
+                                            errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    size_t take = lt_agent_events_fitting(agent, events, n, 0);
+    lt_agent_manifest_t m = {0};
+    int last = n < page && take == n;
+    if (last && (rc = lt_agent_manifest_read(agent, w->bucket, &m, errstr, errstr_size)) != LT_PG_OK)
+        goto done;
+    if (last && take && lt_agent_events_fitting(agent, events, n, m.bytes) < take)
+        last = 0; /* no room for the manifest: it goes alone next */
+    Lienthong__V1__ResyncPart part = LIENTHONG__V1__RESYNC_PART__INIT;
+    uint32_t bucket = (uint32_t)w->bucket;
+    part.request_id = w->request_id;
+    if (last) {
+        part.n_buckets = 1;
+        part.buckets = &bucket;
+        part.n_manifest = m.n;
+        part.manifest = m.entries;
+        part.done = w->buckets_left == 1 && w->first_seq == 0;
+    }
+    if (lt_agent_resync_send(agent, events, take, &part) != 0) {
+        rc = LT_PG_FATAL;
+        lt_err(errstr, errstr_size, "cannot produce a resync part");
+        goto done;
+    }
+    if (last) {
+        rc = lt_agent_resync_advance(agent, w->first_seq, part.done, errstr, errstr_size);
+    } else if (take) {
+        lt_strlcpy(agent->after_type, lt_entity_type_name(events[take - 1]->entity_type),
+                   sizeof(agent->after_type));
+        lt_strlcpy(agent->after_id, events[take - 1]->entity_id, sizeof(agent->after_id));
+    }
+done:
+    lt_agent_manifest_free(&m);
+    lt_outbox_events_free(events, n);
+    return rc;
+}
+
+/* Send the next events of the requested sequence range, as they were sent. */
+static lt_pg_rc_t lt_agent_resync_range(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    lt_resync_work_t *w = &agent->work;
+    uint64_t last = w->last_seq < agent->st.next_seq ? w->last_seq : agent->st.next_seq - 1;
+    Lienthong__V1__Event **events = NULL;
+    size_t n = 0;
+    lt_pg_rc_t rc = LT_PG_OK;
+    if (w->first_seq <= last)
+        rc = lt_outbox_read(agent->pg, w->first_seq,
+                            (int)(last - w->first_seq + 1 < 500 ? last - w->first_seq + 1 : 500),
+                            &events, &n, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    size_t take = lt_agent_events_fitting(agent, events, n, 0);
+    uint64_t next = w->first_seq + take;
+    Lienthong__V1__ResyncPart part = LIENTHONG__V1__RESYNC_PART__INIT;
+    part.request_id = w->request_id;
+    part.done = next > last;
+    if (lt_agent_resync_send(agent, events, take, &part) != 0) {
+        lt_outbox_events_free(events, n);
+        lt_err(errstr, errstr_size, "cannot produce a resync part");
+        return LT_PG_FATAL;
+    }
+    lt_outbox_events_free(events, n);
+    return lt_agent_resync_advance(agent, part.done ? w->last_seq + 1 : next, part.done, errstr,
+                                   errstr_size);
+}
+
+/* Answer the province's requests between live batches, at a set pace. */
+static lt_pg_rc_t lt_agent_resync_step(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    int64_t now = lt_monotonic_ms();
+    if (agent->control && now >= agent->control_due_ms) {
+        int taken;
+        lt_pg_rc_t rc = lt_control_poll(agent->control, agent->pg, &taken, errstr, errstr_size);
+        if (rc != LT_PG_OK)
+            return rc;
+        agent->control_due_ms = now + 1000;
+    }
+    if (agent->refused || lt_batcher_waiting(&agent->batcher) || now < agent->resync_due_ms ||
+        (long)lt_acks_inflight(agent->acks) >= agent->ac->max_inflight_batches / 2 + 1)
+        return LT_PG_OK;
+    if (!agent->has_work) {
+        int found;
+        lt_pg_rc_t rc = lt_outbox_resync_next(agent->pg, &agent->work, &found, errstr,
+                                              errstr_size);
+        if (rc != LT_PG_OK || !found)
+            return rc;
+        agent->has_work = 1;
+        agent->after_type[0] = agent->after_id[0] = '\0';
+    }
+    return agent->work.bucket >= 0 ? lt_agent_resync_bucket(agent, errstr, errstr_size)
+                                   : lt_agent_resync_range(agent, errstr, errstr_size);
+}
+
+/* Idle, everything claimed sent and acknowledged: the digest goes alone
+ * when it is due, so the province can compare even with no traffic. */
+static lt_pg_rc_t lt_agent_idle_digest(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    if (agent->refused || lt_batcher_waiting(&agent->batcher) ||
+        agent->cursor < agent->st.next_seq || lt_acks_inflight(agent->acks) ||
+        agent->st.acked_seq + 1 != agent->st.next_seq || agent->st.next_seq <= 1 ||
+        lt_monotonic_ms() < agent->digest_due_ms)
+        return LT_PG_OK;
+    lt_digest_t d;
+    lt_pg_rc_t rc = lt_outbox_digest_read(agent->pg, &d, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    Lienthong__V1__Batch batch = LIENTHONG__V1__BATCH__INIT;
+    batch.digest = lt_digest_to_pb(&d);
+    int sent = lt_agent_send_unsequenced(agent, &batch);
+    if (sent == 0)
+        lt_agent_digest_sent(agent, &batch);
+    lt_digest_pb_free(batch.digest);
+    if (sent != 0) {
+        lt_err(errstr, errstr_size, "cannot produce a digest");
+        return LT_PG_FATAL;
+    }
+    return LT_PG_OK;
+}
+
 /* One pass of the loop. Returns 1 if it did work, 0 if idle, -1 on fatal error. */
 static int lt_agent_step(lt_agent_t *agent, int *backoff)
 {
@@ -551,6 +804,13 @@ static int lt_agent_step(lt_agent_t *agent, int *backoff)
         if (lt_agent_send_batch(agent) != 0)
             return -1;
         worked = 1;
+    }
+    if (!worked) {
+        rc = lt_agent_resync_step(agent, errstr, sizeof(errstr));
+        if (rc == LT_PG_OK)
+            rc = lt_agent_idle_digest(agent, errstr, sizeof(errstr));
+        if (rc != LT_PG_OK)
+            return lt_agent_pg_trouble(agent, rc, "resync", errstr, backoff) ? -1 : 0;
     }
     return worked;
 }
@@ -641,12 +901,19 @@ static int lt_agent_digest_ready(lt_agent_t *agent, char *errstr, size_t errstr_
                  " (the commune schema is older than this agent: run lienthong-agent init)");
         return -1;
     }
-    if (!needed)
-        return 0;
-    if (lt_outbox_digest_rebuild(agent->pg, &filled, errstr, errstr_size) != LT_PG_OK)
+    if (needed) {
+        if (lt_outbox_digest_rebuild(agent->pg, &filled, errstr, errstr_size) != LT_PG_OK)
+            return -1;
+        lt_info("digest rebuilt from the entity states", "commune=%s states_filled=%" PRIu64,
+                agent->ac->commune, filled);
+    }
+    uint64_t differing;
+    if (lt_outbox_digest_check(agent->pg, &differing, errstr, errstr_size) != LT_PG_OK)
         return -1;
-    lt_info("digest rebuilt from the entity states", "commune=%s states_filled=%" PRIu64,
-            agent->ac->commune, filled);
+    if (differing)
+        lt_warn("the digest did not match the entity states (changed by hand?): rebuilt from them;"
+                " the province will see the difference and can ask for the buckets again",
+                "commune=%s buckets=%" PRIu64, agent->ac->commune, differing);
     return 0;
 }
 
@@ -701,6 +968,12 @@ static int lt_agent_open(lt_agent_t *agent, char *errstr, size_t errstr_size)
     agent->topic_max_bytes = LT_MAX_MESSAGE_BYTES_DEFAULT;
     if (lt_agent_kafka_new(agent, errstr, errstr_size) != 0)
         return -1;
+    int64_t control_offset;
+    if (lt_outbox_control_offset(agent->pg, ac->commune, &control_offset, errstr, errstr_size) !=
+            LT_PG_OK ||
+        !(agent->control = lt_control_new(agent->conf, ac->province, ac->commune, control_offset,
+                                          errstr, errstr_size)))
+        return -1;
     /* Without Kafka at start the default stands; the topic's own limit is
      * asked for again if Kafka refuses a batch as too large. */
     if (lt_agent_learn_topic_limit(agent) || agent->batcher.max_bytes > lt_agent_batch_budget(agent))
@@ -735,6 +1008,7 @@ done:
     if (agent.rk)
         rd_kafka_destroy(agent.rk);
     lt_acks_destroy(agent.acks);
+    lt_control_destroy(agent.control);
     lt_signer_destroy(agent.signer);
     lt_units_destroy(agent.units);
     PQfinish(agent.pg);

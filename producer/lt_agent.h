@@ -27,6 +27,7 @@ typedef struct lt_agent_conf {
     long max_inflight_batches;
     long read_chunk;
     long stats_interval_s;
+    long resync_max_events_per_s;
     long digest_every_events; /* attach the digest after this many events ... */
     long digest_every_s;      /* ... or seconds */
 } lt_agent_conf_t;
@@ -43,6 +44,7 @@ typedef struct lt_agent_stats {
     uint64_t delivery_errors;
     uint64_t rewinds;
     uint64_t digests_sent;
+    uint64_t resync_parts, resync_events;
 } lt_agent_stats_t;
 
 /* The producer configuration: the [kafka] pairs, then the guarantees

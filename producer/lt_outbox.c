@@ -507,6 +507,24 @@ lt_pg_rc_t lt_outbox_digest_rebuild(PGconn *conn, uint64_t *filled, char *errstr
     return rc;
 }
 
+lt_pg_rc_t lt_outbox_digest_check(PGconn *conn, uint64_t *differing, char *errstr,
+                                  size_t errstr_size)
+{
+    lt_pg_rc_t rc = lt_pg_query_u64(conn,
+                                    "WITH r AS (SELECT bucket, count(*) AS count, bit_xor(h0) AS h0,"
+                                    " bit_xor(h1) AS h1, bit_xor(h2) AS h2, bit_xor(h3) AS h3"
+                                    " FROM lt.entity_state GROUP BY bucket)"
+                                    " SELECT count(*) FROM r FULL JOIN lt.digest_bucket g USING (bucket)"
+                                    " WHERE (r.count, r.h0, r.h1, r.h2, r.h3) IS DISTINCT FROM"
+                                    " (g.count, g.h0, g.h1, g.h2, g.h3)"
+                                    " AND coalesce(r.count, g.count, 0) + coalesce(g.count, 0) > 0",
+                                    0, NULL, 0, differing, errstr, errstr_size);
+    if (rc != LT_PG_OK || !*differing)
+        return rc;
+    uint64_t filled;
+    return lt_outbox_digest_rebuild(conn, &filled, errstr, errstr_size);
+}
+
 lt_pg_rc_t lt_outbox_digest_needs_rebuild(PGconn *conn, int *needed, char *errstr,
                                           size_t errstr_size)
 {
@@ -709,4 +727,177 @@ lt_pg_rc_t lt_outbox_status(PGconn *conn, const char *commune, lt_outbox_status_
     st->last_sent_age_s = PQgetisnull(res, 0, 7) ? -1 : strtod(PQgetvalue(res, 0, 7), NULL);
     PQclear(res);
     return st->refused ? lt_outbox_refused_latest(conn, st, errstr, errstr_size) : LT_PG_OK;
+}
+
+/* ---------------------------------------------------------------- resync */
+
+lt_pg_rc_t lt_outbox_control_offset(PGconn *conn, const char *commune, int64_t *offset,
+                                    char *errstr, size_t errstr_size)
+{
+    const char *params[] = {commune};
+    uint64_t value;
+    lt_pg_rc_t rc = lt_pg_query_u64(conn,
+                                    "SELECT control_offset FROM lt.agent_state"
+                                    " WHERE commune_code = $1",
+                                    1, params, 0, &value, errstr, errstr_size);
+    *offset = (int64_t)value;
+    return rc;
+}
+
+/* "{3,17,200}" from buckets, or every bucket when n == 0 and all. */
+static void lt_outbox_bucket_array(lt_buf_t *b, const uint32_t *buckets, size_t n, int all)
+{
+    lt_buf_puts(b, "{");
+    size_t count = all ? LT_DIGEST_BUCKETS : n;
+    for (size_t i = 0; i < count; i++)
+        lt_buf_printf(b, "%s%u", i ? "," : "", all ? (unsigned)i : buckets[i]);
+    lt_buf_puts(b, "}");
+}
+
+lt_pg_rc_t lt_outbox_resync_accept(PGconn *conn, const char *commune,
+                                   const lt_resync_request_t *req, int64_t next_offset,
+                                   char *errstr, size_t errstr_size)
+{
+    lt_buf_t buckets = {0};
+    char first[24], last[24], offset[24];
+    lt_outbox_bucket_array(&buckets, req->buckets, req->n_buckets, req->all_buckets);
+    snprintf(first, sizeof(first), "%" PRIu64, req->first_seq);
+    snprintf(last, sizeof(last), "%" PRIu64, req->last_seq);
+    snprintf(offset, sizeof(offset), "%" PRId64, next_offset);
+    const char *params[] = {req->request_id, lt_buf_cstr(&buckets), first, last, offset,
+                            commune};
+    /* One statement: the request is recorded exactly when the offset moves. */
+    lt_pg_rc_t rc = lt_pg_exec(conn,
+                               "WITH r AS (INSERT INTO lt.resync_request"
+                               " (request_id, buckets, first_seq, last_seq)"
+                               " VALUES ($1, $2::smallint[], nullif($3::bigint, 0),"
+                               " nullif($4::bigint, 0)) ON CONFLICT DO NOTHING)"
+                               " UPDATE lt.agent_state SET control_offset = $5"
+                               " WHERE commune_code = $6",
+                               6, params, errstr, errstr_size);
+    lt_buf_free(&buckets);
+    return rc;
+}
+
+lt_pg_rc_t lt_outbox_control_skip(PGconn *conn, const char *commune, int64_t next_offset,
+                                  char *errstr, size_t errstr_size)
+{
+    char offset[24];
+    snprintf(offset, sizeof(offset), "%" PRId64, next_offset);
+    const char *params[] = {offset, commune};
+    return lt_pg_exec(conn, "UPDATE lt.agent_state SET control_offset = $1 WHERE commune_code = $2",
+                      2, params, errstr, errstr_size);
+}
+
+lt_pg_rc_t lt_outbox_resync_next(PGconn *conn, lt_resync_work_t *work, int *found,
+                                 char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(conn,
+                                "SELECT request_id, coalesce(buckets[1], -1),"
+                                " coalesce(first_seq, 0), coalesce(last_seq, 0),"
+                                " cardinality(buckets)"
+                                " FROM lt.resync_request WHERE done_at IS NULL"
+                                " ORDER BY received_at, request_id LIMIT 1",
+                                0, NULL, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *found = PQntuples(res) == 1;
+    if (*found) {
+        lt_strlcpy(work->request_id, PQgetvalue(res, 0, 0), sizeof(work->request_id));
+        work->bucket = atoi(PQgetvalue(res, 0, 1));
+        work->first_seq = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+        work->last_seq = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+        work->buckets_left = atoi(PQgetvalue(res, 0, 4));
+    }
+    PQclear(res);
+    return LT_PG_OK;
+}
+
+lt_pg_rc_t lt_outbox_resync_states(PGconn *conn, int bucket, const char *after_type,
+                                   const char *after_id, int limit,
+                                   Lienthong__V1__Event ***events, size_t *count, char *errstr,
+                                   size_t errstr_size)
+{
+    char b[8], lim[16];
+    snprintf(b, sizeof(b), "%d", bucket);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {b, after_type, after_id, lim};
+    PGresult *res;
+    *events = NULL;
+    *count = 0;
+    lt_pg_rc_t rc = lt_pg_query(conn,
+                                "WITH s AS (SELECT seq AS state_seq, entity_type AS t,"
+                                " entity_id AS i FROM lt.entity_state WHERE bucket = $1"
+                                " AND (entity_type, entity_id) > ($2, $3)"
+                                " ORDER BY entity_type, entity_id LIMIT $4)"
+                                " SELECT o.seq, " LT_ROW_COLUMNS " FROM s"
+                                " JOIN lt.outbox o ON o.seq = s.state_seq ORDER BY s.t, s.i",
+                                4, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    int n = PQntuples(res);
+    Lienthong__V1__Event **out = calloc((size_t)n + 1, sizeof(*out));
+    if (!out)
+        abort();
+    for (int row = 0; row < n; row++) {
+        char reason[512];
+        out[row] = lt_outbox_row_event(res, row, 1, reason, sizeof(reason));
+        if (!out[row]) {
+            lt_err(errstr, errstr_size, "outbox row seq=%s: %s", PQgetvalue(res, row, 0), reason);
+            lt_outbox_events_free(out, (size_t)row);
+            PQclear(res);
+            return LT_PG_FATAL;
+        }
+        out[row]->seq = strtoull(PQgetvalue(res, row, 0), NULL, 10);
+    }
+    PQclear(res);
+    *events = out;
+    *count = (size_t)n;
+    return LT_PG_OK;
+}
+
+lt_pg_rc_t lt_outbox_resync_manifest(PGconn *conn, int bucket, PGresult **res, char *errstr,
+                                     size_t errstr_size)
+{
+    char b[8];
+    snprintf(b, sizeof(b), "%d", bucket);
+    const char *params[] = {b};
+    return lt_pg_query(conn,
+                       "SELECT entity_type, entity_id, version FROM lt.entity_state"
+                       " WHERE bucket = $1 ORDER BY entity_type, entity_id",
+                       1, params, res, errstr, errstr_size);
+}
+
+lt_pg_rc_t lt_outbox_resync_advance(PGconn *conn, const lt_resync_work_t *work,
+                                    uint64_t next_first_seq, char *errstr, size_t errstr_size)
+{
+    char b[8], next[24];
+    snprintf(b, sizeof(b), "%d", work->bucket);
+    snprintf(next, sizeof(next), "%" PRIu64, next_first_seq);
+    const char *params[] = {work->request_id, b, next};
+    /* A bucket sent leaves the list; a range moves its start; nothing left
+     * to send is done. */
+    return lt_pg_exec(conn,
+                      "UPDATE lt.resync_request SET"
+                      " buckets = array_remove(buckets, $2::smallint),"
+                      " first_seq = CASE WHEN first_seq IS NULL THEN NULL ELSE $3::bigint END,"
+                      " done_at = CASE WHEN cardinality(array_remove(buckets, $2::smallint)) = 0"
+                      "  AND (first_seq IS NULL OR $3::bigint > last_seq) THEN now() END"
+                      " WHERE request_id = $1",
+                      3, params, errstr, errstr_size);
+}
+
+lt_pg_rc_t lt_outbox_resync_snapshot(PGconn *conn, const char *request_id, char *errstr,
+                                     size_t errstr_size)
+{
+    lt_buf_t buckets = {0};
+    lt_outbox_bucket_array(&buckets, NULL, 0, 1);
+    const char *params[] = {request_id, lt_buf_cstr(&buckets)};
+    lt_pg_rc_t rc = lt_pg_exec(conn,
+                               "INSERT INTO lt.resync_request (request_id, buckets)"
+                               " VALUES ($1, $2::smallint[])",
+                               2, params, errstr, errstr_size);
+    lt_buf_free(&buckets);
+    return rc;
 }

@@ -67,6 +67,13 @@ lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uin
 lt_pg_rc_t lt_outbox_digest_read(PGconn *conn, lt_digest_t *d, char *errstr,
                                  size_t errstr_size);
 
+/* Recompute the digest from the entity states' members and compare it with
+ * the one the claims maintained; where they differ (a state removed or
+ * added by hand) the states win and the digest is rebuilt. *differing gets
+ * how many buckets differed. */
+lt_pg_rc_t lt_outbox_digest_check(PGconn *conn, uint64_t *differing, char *errstr,
+                                  size_t errstr_size);
+
 /* Do entity states lack their digest member (written before digests)? */
 lt_pg_rc_t lt_outbox_digest_needs_rebuild(PGconn *conn, int *needed, char *errstr,
                                           size_t errstr_size);
@@ -150,5 +157,65 @@ typedef struct lt_outbox_status {
  * when the commune has no agent_state row. */
 lt_pg_rc_t lt_outbox_status(PGconn *conn, const char *commune, lt_outbox_status_t *st,
                             char *errstr, size_t errstr_size);
+
+/* ---------------------------------------------------------------- resync
+ * The province asks on its control topic for states again (lt.proto
+ * ResyncRequest); the agent records each request with the control offset,
+ * then answers it bucket by bucket (or range by range) between live batches. */
+
+/* A request as read from the control topic. */
+typedef struct lt_resync_request {
+    const char *request_id;
+    const uint32_t *buckets;
+    size_t n_buckets;
+    int all_buckets;
+    uint64_t first_seq, last_seq; /* 0, 0: no range */
+} lt_resync_request_t;
+
+/* The next piece of work of the oldest unfinished request. */
+typedef struct lt_resync_work {
+    char request_id[80];
+    int bucket;       /* the next bucket to send, -1 when none is left */
+    int buckets_left; /* including this one */
+    uint64_t first_seq, last_seq; /* the range still to send; 0, 0: none */
+} lt_resync_work_t;
+
+/* Where the control topic resumes. */
+lt_pg_rc_t lt_outbox_control_offset(PGconn *conn, const char *commune, int64_t *offset,
+                                    char *errstr, size_t errstr_size);
+
+/* Record req (a known request_id is ignored) and move the control offset to
+ * next_offset, together. */
+lt_pg_rc_t lt_outbox_resync_accept(PGconn *conn, const char *commune,
+                                   const lt_resync_request_t *req, int64_t next_offset,
+                                   char *errstr, size_t errstr_size);
+
+/* Move the control offset past a message that is not a request. */
+lt_pg_rc_t lt_outbox_control_skip(PGconn *conn, const char *commune, int64_t next_offset,
+                                  char *errstr, size_t errstr_size);
+
+/* The oldest unfinished request's next piece; *found 0 when there is none. */
+lt_pg_rc_t lt_outbox_resync_next(PGconn *conn, lt_resync_work_t *work, int *found,
+                                 char *errstr, size_t errstr_size);
+
+/* Up to limit current states of bucket after (after_type, after_id) in
+ * (type, id) order, as events under the sequence of their outbox row. */
+lt_pg_rc_t lt_outbox_resync_states(PGconn *conn, int bucket, const char *after_type,
+                                   const char *after_id, int limit,
+                                   Lienthong__V1__Event ***events, size_t *count, char *errstr,
+                                   size_t errstr_size);
+
+/* Every entity of bucket: (entity_type, entity_id, version) rows in *res. */
+lt_pg_rc_t lt_outbox_resync_manifest(PGconn *conn, int bucket, PGresult **res, char *errstr,
+                                     size_t errstr_size);
+
+/* The work's bucket is sent and its range moved to next_first_seq; the
+ * request is done when nothing is left. */
+lt_pg_rc_t lt_outbox_resync_advance(PGconn *conn, const lt_resync_work_t *work,
+                                    uint64_t next_first_seq, char *errstr, size_t errstr_size);
+
+/* A local request for every bucket (lienthong-agent snapshot). */
+lt_pg_rc_t lt_outbox_resync_snapshot(PGconn *conn, const char *request_id, char *errstr,
+                                     size_t errstr_size);
 
 #endif

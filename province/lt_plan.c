@@ -70,6 +70,9 @@ struct lt_plan {
     lt_buf_t progress_rows;
     lt_buf_t duplicates; /* "commune topic offset first_seq last_seq" per skipped batch */
     lt_buf_t digests;    /* COPY rows of the communes' digests to compare */
+    lt_buf_t manifest;   /* resync: "commune\tbucket\ttype\tid" the commune holds */
+    lt_buf_t complete;   /* resync: "commune\tbucket" whose manifest is whole */
+    lt_buf_t resyncs;    /* resync: "commune\trequest_id\tbuckets\tevents\tdone" per part */
     lt_buf_t scratch, row;
     lt_validate_result_t *vr; /* per event of the batch being staged */
     size_t vr_cap;
@@ -113,7 +116,8 @@ void lt_plan_destroy(lt_plan_t *plan)
     free(plan->progress);
     lt_buf_t *bufs[] = {&plan->events,     &plan->offsets,    &plan->gaps,
                         &plan->quarantine, &plan->batches,    &plan->progress_rows,
-                        &plan->duplicates, &plan->digests,    &plan->scratch,
+                        &plan->duplicates, &plan->digests,    &plan->manifest,
+                        &plan->complete,   &plan->resyncs,    &plan->scratch,
                         &plan->row};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_free(bufs[i]);
@@ -125,8 +129,9 @@ void lt_plan_destroy(lt_plan_t *plan)
 /* Every row buffer NUL-terminated: the accessors hand them out as C strings. */
 static void lt_plan_terminate(lt_plan_t *plan)
 {
-    lt_buf_t *bufs[] = {&plan->events,  &plan->offsets,       &plan->gaps,   &plan->quarantine,
-                        &plan->batches, &plan->progress_rows, &plan->digests};
+    lt_buf_t *bufs[] = {&plan->events,  &plan->offsets,       &plan->gaps,
+                        &plan->quarantine, &plan->batches, &plan->progress_rows,
+                        &plan->digests, &plan->manifest, &plan->complete, &plan->resyncs};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_cstr(bufs[i]);
 }
@@ -151,7 +156,8 @@ void lt_plan_reset(lt_plan_t *plan)
 {
     lt_buf_t *bufs[] = {&plan->events,        &plan->offsets,    &plan->gaps,
                         &plan->quarantine,    &plan->batches,    &plan->progress_rows,
-                        &plan->duplicates,    &plan->digests};
+                        &plan->duplicates,    &plan->digests,    &plan->manifest,
+                        &plan->complete,      &plan->resyncs};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_reset(bufs[i]);
     lt_newest_reset(plan->newest);
@@ -233,16 +239,27 @@ static int lt_plan_check_batch(const lt_commune_t *c, const Lienthong__V1__Batch
         return lt_reject(rej, "commune_mismatch",
                          "batch says commune \"%s\" but arrived on the topic of %s",
                          batch->commune_code, code);
-    if (batch->n_events == 0)
-        return lt_reject(rej, "bad_batch", "batch %" PRIu64 "..%" PRIu64 " has no events",
-                         batch->first_seq, batch->last_seq);
-    if (batch->first_seq == 0 || batch->last_seq != batch->first_seq + batch->n_events - 1)
+    if (batch->n_events == 0 && !batch->digest && !batch->heartbeat && !batch->resync)
+        return lt_reject(rej, "bad_batch", "batch %" PRIu64 "..%" PRIu64 " has no events and "
+                         "carries nothing else", batch->first_seq, batch->last_seq);
+    /* A resync part takes no sequence of its own (first_seq = last_seq + 1,
+     * last_seq the last the agent had sent); other batches hold theirs. */
+    size_t own = batch->resync ? 0 : batch->n_events;
+    if (batch->first_seq == 0 || batch->last_seq + 1 != batch->first_seq + own)
         return lt_reject(rej, "bad_sequence",
                          "batch claims seq %" PRIu64 "..%" PRIu64 " but holds %zu events",
                          batch->first_seq, batch->last_seq, batch->n_events);
-    for (size_t i = 0; i < batch->n_events; i++)
-        if (lt_plan_check_event(batch->events[i], batch->first_seq + i, i, rej) != 0)
+    /* A resync part holds current states, each under the sequence it was
+     * first sent with: any order, but every one a sent sequence. */
+    for (size_t i = 0; i < batch->n_events; i++) {
+        uint64_t expect = batch->resync ? batch->events[i]->seq : batch->first_seq + i;
+        if (batch->resync && (expect == 0 || expect > batch->last_seq))
+            return lt_reject(rej, "bad_sequence", "resync events[%zu]: seq %" PRIu64
+                             " is not a sent sequence (1..%" PRIu64 ")", i, expect,
+                             batch->last_seq);
+        if (lt_plan_check_event(batch->events[i], expect, i, rej) != 0)
             return -1;
+    }
     return 0;
 }
 
@@ -332,8 +349,12 @@ static void lt_plan_put_member(lt_buf_t *b, const Lienthong__V1__Event *ev)
     }
 }
 
+/* force: the state replaces the province's whatever its version (a resync:
+ * the commune's current state is the truth, even against a province row
+ * with a higher version that the commune never sent). */
 static void lt_plan_stage_entity(lt_plan_t *plan, const char *code,
-                                 const Lienthong__V1__Event *ev, const lt_validate_result_t *vr)
+                                 const Lienthong__V1__Event *ev, const lt_validate_result_t *vr,
+                                 int force)
 {
     lt_buf_t *b = &plan->row;
     lt_buf_reset(b);
@@ -359,7 +380,7 @@ static void lt_plan_stage_entity(lt_plan_t *plan, const char *code,
     lt_buf_copy_str(b, vr->personal_id);
     lt_buf_puts(b, vr->late ? "\tt" : "\tf");
     lt_plan_put_member(b, ev);
-    lt_buf_append(b, "\n", 1);
+    lt_buf_puts(b, force ? "\tt\n" : "\tf\n");
     /* The key: commune, type, id, separated by a byte no id contains. */
     lt_buf_reset(&plan->scratch);
     lt_buf_puts(&plan->scratch, code);
@@ -488,7 +509,7 @@ static void lt_plan_stage_event(lt_plan_t *plan, lt_plan_progress_t *p, const ch
         p->fills++;
     }
     lt_plan_stage_log(plan, code, ev);
-    lt_plan_stage_entity(plan, code, ev, vr);
+    lt_plan_stage_entity(plan, code, ev, vr, 0);
     p->events++;
     if (ev->recorded_at_us > p->last_recorded_us)
         p->last_recorded_us = ev->recorded_at_us;
@@ -558,6 +579,53 @@ static void lt_plan_reserve_results(lt_plan_t *plan, size_t n)
         abort();
 }
 
+/* A resync part: every state is offered (newest wins, so an equal or older
+ * version changes nothing); only a sequence inside an open gap enters the
+ * event log; the manifest of each completed bucket is staged so the store
+ * can drop what the commune no longer holds. Returns 0, or -1 with rej. */
+static int lt_plan_resync(lt_plan_t *plan, lt_commune_t *c, lt_plan_progress_t *p,
+                          const Lienthong__V1__Batch *batch, lt_reject_t *rej)
+{
+    const char *code = lt_commune_code(c);
+    const Lienthong__V1__ResyncPart *part = batch->resync;
+    lt_plan_reserve_results(plan, batch->n_events);
+    for (size_t i = 0; i < batch->n_events; i++)
+        if (lt_plan_validate(plan, c, batch, batch->events[i], i, &plan->vr[i], rej) != 0)
+            return -1;
+    for (size_t i = 0; i < batch->n_events; i++) {
+        const Lienthong__V1__Event *ev = batch->events[i];
+        if (plan->rules->check_sequence && lt_ranges_remove(p->missing, ev->seq)) {
+            lt_plan_stage_log(plan, code, ev); /* it fills its gap */
+            p->fills++;
+            p->events++;
+        }
+        lt_plan_stage_entity(plan, code, ev, &plan->vr[i], 1);
+    }
+    /* A state newer than the manifest (applied in this round or before) is
+     * never dropped: only rows at or below the part's last_seq are judged. */
+    for (size_t b = 0; b < part->n_buckets; b++)
+        lt_buf_printf(&plan->complete, "%s\t%u\t%" PRIu64 "\n", code, part->buckets[b],
+                      batch->last_seq);
+    for (size_t m = 0; m < part->n_manifest; m++) {
+        const Lienthong__V1__ManifestEntry *e = part->manifest[m];
+        const char *type = lt_entity_type_name(e->entity_type);
+        if (!type)
+            return lt_reject(rej, "bad_batch", "resync manifest[%zu]: unknown entity_type %d", m,
+                             (int)e->entity_type);
+        lt_buf_printf(&plan->manifest, "%s\t%u\t%s\t", code,
+                      lt_digest_bucket_of(type, e->entity_id), type);
+        lt_buf_copy_str(&plan->manifest, e->entity_id);
+        lt_buf_append(&plan->manifest, "\n", 1);
+    }
+    lt_buf_printf(&plan->resyncs, "%s\t", code);
+    lt_buf_copy_str(&plan->resyncs, part->request_id);
+    lt_buf_printf(&plan->resyncs, "\t%zu\t%zu\t%s\n", part->n_buckets, batch->n_events,
+                  part->done ? "t" : "f");
+    plan->counts.resync_parts++;
+    lt_plan_note_digest(plan, p, code, batch);
+    return 0;
+}
+
 /* Stage the events of a checked batch that the province does not hold yet.
  * All or nothing: if one of them breaks a rule the batch is quarantined
  * whole. Returns 0, or -1 with rej set. */
@@ -567,6 +635,12 @@ static int lt_plan_events(lt_plan_t *plan, lt_commune_t *c, const lt_msg_t *msg,
     const Lienthong__V1__Batch *batch = lt_envelope_batch(env);
     const char *code = lt_commune_code(c);
     lt_plan_progress_t *p = lt_plan_progress_of(plan, c);
+    if (batch->resync)
+        return lt_plan_resync(plan, c, p, batch, rej);
+    if (batch->n_events == 0) {
+        lt_plan_note_digest(plan, p, code, batch); /* a digest or heartbeat alone */
+        return 0;
+    }
     size_t wanted = 0;
     for (size_t i = 0; i < batch->n_events; i++)
         wanted += lt_plan_wanted(plan, p, batch->events[i]->seq);
@@ -777,6 +851,21 @@ const char *lt_plan_digest_rows(const lt_plan_t *plan, size_t *len)
     return lt_plan_text(&plan->digests, len);
 }
 
+const char *lt_plan_manifest_rows(const lt_plan_t *plan, size_t *len)
+{
+    return lt_plan_text(&plan->manifest, len);
+}
+
+const char *lt_plan_complete_rows(const lt_plan_t *plan, size_t *len)
+{
+    return lt_plan_text(&plan->complete, len);
+}
+
+const char *lt_plan_resync_rows(const lt_plan_t *plan, size_t *len)
+{
+    return lt_plan_text(&plan->resyncs, len);
+}
+
 const lt_newest_t *lt_plan_entity_rows(const lt_plan_t *plan)
 {
     return plan->newest;
@@ -808,7 +897,8 @@ int lt_plan_for_commune(const lt_plan_t *plan, const char *code, lt_plan_commune
                                .batches = p->batches,
                                .duplicates = p->duplicates,
                                .fills = p->fills,
-                               .missing = lt_ranges_count(p->missing)};
+                               .missing = lt_ranges_count(p->missing),
+                               .last_recorded_us = p->last_recorded_us};
     return 0;
 }
 

@@ -94,6 +94,13 @@ const char *lt_plan_progress_rows(const lt_plan_t *plan, size_t *len);
 /* Communes' digests to compare after the round is applied, one row per
  * bucket: commune, seq, bucket, count, h0, h1, h2, h3 (lt_digest.h). */
 const char *lt_plan_digest_rows(const lt_plan_t *plan, size_t *len);
+/* Resync parts: the entities the commune holds in the buckets a part
+ * completes (commune, bucket, type, id), those buckets (commune, bucket,
+ * the last sequence the manifest covers),
+ * and one row per part (commune, request id, buckets, events, done t/f). */
+const char *lt_plan_manifest_rows(const lt_plan_t *plan, size_t *len);
+const char *lt_plan_complete_rows(const lt_plan_t *plan, size_t *len);
+const char *lt_plan_resync_rows(const lt_plan_t *plan, size_t *len);
 
 /* The staging rows of the entities the plan touches, the newest version of
  * each (the columns of the round's lt_stage table). */
@@ -112,6 +119,7 @@ typedef struct lt_plan_counts {
     size_t offsets;     /* messages whose offset advances */
     size_t digests;     /* communes whose digest is compared */
     size_t digests_skipped; /* digests not compared: later events in the same round */
+    size_t resync_parts;    /* parts of answers to resync requests */
 } lt_plan_counts_t;
 
 lt_plan_counts_t lt_plan_counts(const lt_plan_t *plan);
@@ -124,6 +132,8 @@ typedef struct lt_plan_commune {
     uint64_t duplicates; /* batches skipped: the province holds every event */
     uint64_t fills;      /* events that fill an open gap */
     uint64_t missing;    /* sequences still missing below last_seq afterwards */
+    int64_t last_recorded_us; /* newest recorded_at (commune clock, Unix us) of the events
+                                 applied; 0 when none */
 } lt_plan_commune_t;
 
 /* Returns 0 with *out filled, or -1 when the plan has no message of the

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lt_buf.h"
 #include "lt_digest.h"
 #include "lt_fault.h"
 #include "lt_log.h"
@@ -303,7 +304,13 @@ static const char lt_store_begin_sql[] =
     " recorded_us bigint) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_digest (commune_code text, seq bigint,"
     " bucket smallint, count bigint, h0 bigint, h1 bigint, h2 bigint, h3 bigint)"
-    " ON COMMIT DELETE ROWS";
+    " ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS lt_stage_manifest (commune_code text, bucket smallint,"
+    " entity_type text, entity_id text) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS lt_stage_complete (commune_code text, bucket smallint,"
+    " upto_seq bigint) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS lt_stage_resync (commune_code text, request_id text,"
+    " buckets int, events bigint, done boolean) ON COMMIT DELETE ROWS";
 
 static const char lt_store_stage_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage ("
@@ -311,7 +318,7 @@ static const char lt_store_stage_sql[] =
     " commune_code text, seq bigint, entity_type text, entity_id text, version bigint,"
     " op text, content_hash bytea, payload jsonb, occurred_us bigint, recorded_us bigint,"
     " subject_name text, subject_name_key text, personal_id text, late boolean,"
-    " bucket smallint, h0 bigint, h1 bigint, h2 bigint, h3 bigint)"
+    " bucket smallint, h0 bigint, h1 bigint, h2 bigint, h3 bigint, force boolean)"
     " ON COMMIT DELETE ROWS";
 
 #define LT_EVENT_LOG_COLUMNS                                                           \
@@ -491,6 +498,60 @@ static lt_pg_rc_t lt_store_check_digests(PGconn *pg, const lt_plan_t *plan, char
     return LT_PG_OK;
 }
 
+/* Resync: in each bucket a part completes, what the commune no longer holds
+ * (not in the manifest, and not newer than it) leaves lt.entity, the typed
+ * tables and the digest, and is recorded in lt.resync_removed. */
+static const char lt_store_resync_drop_sql[] =
+    "WITH gone AS (DELETE FROM lt.entity e USING lt_stage_complete k"
+    "  WHERE e.commune_code = k.commune_code AND e.bucket = k.bucket AND e.seq <= k.upto_seq"
+    "  AND NOT EXISTS (SELECT 1 FROM lt_stage_manifest m WHERE m.commune_code = e.commune_code"
+    "   AND m.entity_type = e.entity_type AND m.entity_id = e.entity_id)"
+    "  RETURNING e.commune_code, e.entity_type, e.entity_id, e.version, e.bucket,"
+    "  e.h0, e.h1, e.h2, e.h3),"
+    " audit AS (INSERT INTO lt.resync_removed (commune_code, entity_type, entity_id, version)"
+    "  SELECT commune_code, entity_type, entity_id, version FROM gone),"
+    " cr AS (DELETE FROM lt.civil_record t USING gone g WHERE g.entity_type = 'civil_record'"
+    "  AND t.commune_code = g.commune_code AND t.entity_id = g.entity_id),"
+    " dh AS (DELETE FROM lt.dossier_history t USING gone g WHERE g.entity_type = 'dossier'"
+    "  AND t.commune_code = g.commune_code AND t.entity_id = g.entity_id),"
+    " ds AS (DELETE FROM lt.dossier t USING gone g WHERE g.entity_type = 'dossier'"
+    "  AND t.commune_code = g.commune_code AND t.entity_id = g.entity_id)"
+    " UPDATE lt.digest_bucket d SET count = d.count - x.n, h0 = d.h0 # x.h0,"
+    "  h1 = d.h1 # x.h1, h2 = d.h2 # x.h2, h3 = d.h3 # x.h3"
+    " FROM (SELECT commune_code, bucket, count(*) AS n, bit_xor(h0) AS h0, bit_xor(h1) AS h1,"
+    "  bit_xor(h2) AS h2, bit_xor(h3) AS h3 FROM gone GROUP BY commune_code, bucket) x"
+    " WHERE d.commune_code = x.commune_code AND d.bucket = x.bucket";
+
+/* Each part counts toward its request (recorded by lienthong-reconcile repair;
+ * a request made by hand or lost is recorded now). */
+static const char lt_store_resync_progress_sql[] =
+    "INSERT INTO lt.resync AS r (request_id, commune_code, parts, events, done_at)"
+    " SELECT request_id, commune_code, count(*), sum(events),"
+    "  CASE WHEN bool_or(done) THEN now() END FROM lt_stage_resync"
+    "  GROUP BY request_id, commune_code"
+    " ON CONFLICT (request_id) DO UPDATE SET parts = r.parts + EXCLUDED.parts,"
+    "  events = r.events + EXCLUDED.events, done_at = coalesce(EXCLUDED.done_at, r.done_at)";
+
+static lt_pg_rc_t lt_store_apply_resync(PGconn *pg, const lt_plan_t *plan, char *errstr,
+                                        size_t errstr_size)
+{
+    size_t len;
+    const char *rows = lt_plan_resync_rows(plan, &len);
+    if (!len)
+        return LT_PG_OK;
+    lt_pg_rc_t rc = lt_store_merge(pg, "COPY lt_stage_resync FROM STDIN", rows, len,
+                                   lt_store_resync_progress_sql, errstr, errstr_size);
+    rows = lt_plan_manifest_rows(plan, &len);
+    if (rc == LT_PG_OK && len)
+        rc = lt_store_copy(pg, "COPY lt_stage_manifest FROM STDIN", rows, len, errstr,
+                           errstr_size);
+    rows = lt_plan_complete_rows(plan, &len);
+    if (rc == LT_PG_OK)
+        rc = lt_store_merge(pg, "COPY lt_stage_complete FROM STDIN", rows, len,
+                            lt_store_resync_drop_sql, errstr, errstr_size);
+    return rc;
+}
+
 /* Where each partition resumes and how far each commune got. */
 static lt_pg_rc_t lt_store_write_progress(PGconn *pg, const lt_plan_t *plan, char *errstr,
                                           size_t errstr_size)
@@ -524,6 +585,8 @@ static lt_pg_rc_t lt_store_run(PGconn *pg, const lt_plan_t *plan, int64_t quaran
         rc = lt_pg_exec(pg, lt_store_resolve_gaps_sql, 0, NULL, errstr, errstr_size);
     if (rc == LT_PG_OK)
         rc = lt_store_write_logs(pg, plan, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_store_apply_resync(pg, plan, errstr, errstr_size);
     if (rc == LT_PG_OK)
         rc = lt_store_check_digests(pg, plan, errstr, errstr_size);
     if (rc == LT_PG_OK)
@@ -776,6 +839,121 @@ lt_pg_rc_t lt_store_communes(PGconn *pg, char ***codes, size_t *n, char *errstr,
         abort();
     for (size_t i = 0; i < *n; i++)
         (*codes)[i] = lt_store_text(res, (int)i, 0);
+    PQclear(res);
+    return LT_PG_OK;
+}
+
+/* ----------------------------------------------------------------- repair */
+
+lt_pg_rc_t lt_store_repair_targets(PGconn *pg, const char *commune, lt_store_repair_t *t,
+                                   char *errstr, size_t errstr_size)
+{
+    const char *params[] = {commune};
+    PGresult *res;
+    memset(t, 0, sizeof(*t));
+    lt_pg_rc_t rc = lt_pg_query(pg,
+                                "SELECT c.control_topic, (SELECT array_to_string(d.diverged, ',')"
+                                "  FROM lt.digest_check d WHERE d.commune_code = c.commune_code"
+                                "  AND NOT d.equal AND d.seq = (SELECT max(seq) FROM"
+                                "  lt.digest_check x WHERE x.commune_code = c.commune_code))"
+                                " FROM lt.commune c WHERE c.commune_code = $1",
+                                1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        lt_err(errstr, errstr_size, "commune %s is not registered at this province", commune);
+        return LT_PG_FATAL;
+    }
+    t->control_topic = lt_store_text(res, 0, 0);
+    for (const char *p = PQgetisnull(res, 0, 1) ? "" : PQgetvalue(res, 0, 1); *p;) {
+        t->buckets[t->n_buckets++] = (uint32_t)strtoul(p, NULL, 10) % 256;
+        p = strchr(p, ',');
+        p = p ? p + 1 : "";
+    }
+    PQclear(res);
+    rc = lt_pg_query(pg,
+                     "SELECT from_seq, to_seq FROM lt.seq_gap WHERE commune_code = $1"
+                     " AND resolved_at IS NULL ORDER BY from_seq LIMIT 64",
+                     1, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    for (int row = 0; row < PQntuples(res); row++) {
+        t->gaps[t->n_gaps].from = (uint64_t)lt_store_int(res, row, 0);
+        t->gaps[t->n_gaps++].to = (uint64_t)lt_store_int(res, row, 1);
+    }
+    PQclear(res);
+    return LT_PG_OK;
+}
+
+void lt_store_repair_free(lt_store_repair_t *t)
+{
+    free(t->control_topic);
+    t->control_topic = NULL;
+}
+
+lt_pg_rc_t lt_store_resync_record(PGconn *pg, const char *request_id, const char *commune,
+                                  const uint32_t *buckets, size_t n_buckets, uint64_t first_seq,
+                                  uint64_t last_seq, char *errstr, size_t errstr_size)
+{
+    lt_buf_t list = {0};
+    char first[24], last[24];
+    lt_buf_puts(&list, "{");
+    for (size_t i = 0; i < n_buckets; i++)
+        lt_buf_printf(&list, "%s%u", i ? "," : "", buckets[i]);
+    lt_buf_puts(&list, "}");
+    snprintf(first, sizeof(first), "%" PRIu64, first_seq);
+    snprintf(last, sizeof(last), "%" PRIu64, last_seq);
+    const char *params[] = {request_id, commune, lt_buf_cstr(&list), first, last};
+    lt_pg_rc_t rc = lt_pg_exec(pg,
+                               "INSERT INTO lt.resync (request_id, commune_code, buckets,"
+                               " first_seq, last_seq) VALUES ($1, $2, $3::smallint[],"
+                               " nullif($4::bigint, 0), nullif($5::bigint, 0))",
+                               5, params, errstr, errstr_size);
+    lt_buf_free(&list);
+    return rc;
+}
+
+lt_pg_rc_t lt_store_repair_progress(PGconn *pg, const char *commune, const char *since,
+                                    lt_store_repair_progress_t *p, char *errstr,
+                                    size_t errstr_size)
+{
+    const char *params[] = {commune, since};
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg,
+                                "SELECT count(*), count(done_at), coalesce(sum(parts), 0),"
+                                " coalesce(sum(events), 0),"
+                                " (SELECT count(*) FROM lt.seq_gap g WHERE g.commune_code = $1"
+                                "  AND g.resolved_at IS NULL),"
+                                " (SELECT d.equal FROM lt.digest_check d WHERE d.commune_code = $1"
+                                "  AND d.checked_at > $2::timestamptz ORDER BY d.seq DESC LIMIT 1),"
+                                " (SELECT count(*) FROM lt.resync_removed r WHERE"
+                                "  r.commune_code = $1 AND r.removed_at > $2::timestamptz)"
+                                " FROM lt.resync WHERE commune_code = $1"
+                                " AND requested_at >= $2::timestamptz",
+                                2, params, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *p = (lt_store_repair_progress_t){.requests = lt_store_int(res, 0, 0),
+                                      .done = lt_store_int(res, 0, 1),
+                                      .parts = lt_store_int(res, 0, 2),
+                                      .states = lt_store_int(res, 0, 3),
+                                      .open_gaps = lt_store_int(res, 0, 4),
+                                      .digest_equal = PQgetisnull(res, 0, 5)
+                                                          ? -1
+                                                          : PQgetvalue(res, 0, 5)[0] == 't',
+                                      .removed = lt_store_int(res, 0, 6)};
+    PQclear(res);
+    return LT_PG_OK;
+}
+
+lt_pg_rc_t lt_store_now(PGconn *pg, char *out, size_t size, char *errstr, size_t errstr_size)
+{
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg, "SELECT now()::text", 0, NULL, &res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    lt_strlcpy(out, PQgetvalue(res, 0, 0), size);
     PQclear(res);
     return LT_PG_OK;
 }

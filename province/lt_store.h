@@ -132,6 +132,45 @@ void lt_store_report_free(lt_store_report_t *rows, size_t n);
 lt_pg_rc_t lt_store_communes(PGconn *pg, char ***codes, size_t *n, char *errstr,
                              size_t errstr_size);
 
+/* ----------------------------------------------------------------- repair */
+
+/* What a commune needs sent again: the buckets its last digest comparison
+ * found different, and its open gaps (at most 64). */
+typedef struct lt_store_repair {
+    char *control_topic;
+    uint32_t buckets[256];
+    size_t n_buckets;
+    struct {
+        uint64_t from, to;
+    } gaps[64];
+    size_t n_gaps;
+} lt_store_repair_t;
+
+lt_pg_rc_t lt_store_repair_targets(PGconn *pg, const char *commune, lt_store_repair_t *t,
+                                   char *errstr, size_t errstr_size);
+void lt_store_repair_free(lt_store_repair_t *t);
+
+/* Record a resync request before it is published. */
+lt_pg_rc_t lt_store_resync_record(PGconn *pg, const char *request_id, const char *commune,
+                                  const uint32_t *buckets, size_t n_buckets, uint64_t first_seq,
+                                  uint64_t last_seq, char *errstr, size_t errstr_size);
+
+/* How the requests made for commune since (a timestamptz as text) fare. */
+typedef struct lt_store_repair_progress {
+    int64_t requests, done;  /* made, fully answered */
+    int64_t parts, states;   /* answer parts and states applied */
+    int64_t open_gaps;       /* gaps still open */
+    int digest_equal;        /* the latest comparison since: 1, 0, or -1 none yet */
+    int64_t removed;         /* entities dropped as no longer held */
+} lt_store_repair_progress_t;
+
+lt_pg_rc_t lt_store_repair_progress(PGconn *pg, const char *commune, const char *since,
+                                    lt_store_repair_progress_t *p, char *errstr,
+                                    size_t errstr_size);
+
+/* The database's clock, as text: the start of a repair. */
+lt_pg_rc_t lt_store_now(PGconn *pg, char *out, size_t size, char *errstr, size_t errstr_size);
+
 /* ------------------------------------------------------------- quarantine */
 
 typedef struct lt_quarantine_filter {

@@ -9,6 +9,7 @@
 #include "lt_log.h"
 #include "lt_pg.h"
 #include "lt_quarantine.h"
+#include "lt_repair.h"
 #include "lt_report.h"
 #include "lt_text.h"
 #include "lt_util.h"
@@ -42,6 +43,14 @@ static const char reconcile_commands[] =
     "                                    messages, when it was last heard from. Exit status:\n"
     "                                    0 all consistent, 1 cannot tell (database), 3 a\n"
     "                                    commune diverged, has gaps or quarantined messages\n"
+    "  repair [--commune C] [--all] [--timeout S]\n"
+    "                                    ask the communes (every one, or C) to send again\n"
+    "                                    the buckets their last digest found different and\n"
+    "                                    their open gaps (--all: every bucket), through\n"
+    "                                    their control topics ([kafka] section), and follow\n"
+    "                                    until equal (default 300 s). Exit status: 0\n"
+    "                                    repaired or nothing to do, 1 error, 3 not\n"
+    "                                    converged in time\n"
     "  verify --deep [--json] [COMMUNE...]\n"
     "                                    recompute each commune's digest from the\n"
     "                                    province's rows and compare it with the digest the\n"
@@ -184,6 +193,32 @@ static int reconcile_report(const reconcile_conf_t *rc_conf, int argc, char **ar
     return rc;
 }
 
+static int reconcile_repair(const reconcile_conf_t *rc_conf, const lt_conf_t *conf, int argc,
+                            char **argv)
+{
+    const char *commune = NULL;
+    int all = 0, timeout_s = 300;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--commune") && i + 1 < argc)
+            commune = argv[++i];
+        else if (!strcmp(argv[i], "--all"))
+            all = 1;
+        else if (!strcmp(argv[i], "--timeout") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+            timeout_s = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "error: repair: unexpected argument \"%s\"\n", argv[i]);
+            return 2;
+        }
+    }
+    PGconn *pg = reconcile_connect(rc_conf);
+    if (!pg)
+        return 1;
+    lt_signals_install();
+    int rc = lt_repair_run(pg, conf, commune, all, timeout_s, stdout);
+    PQfinish(pg);
+    return rc;
+}
+
 /* verify --deep [--json] [COMMUNE...]: argv[1] is --deep. */
 static int reconcile_verify_deep(const reconcile_conf_t *rc_conf, int argc, char **argv)
 {
@@ -285,7 +320,7 @@ int main(int argc, char **argv)
 {
     reconcile_conf_t rconf;
     memset(&rconf, 0, sizeof(rconf));
-    lt_conf_t conf = {.table = reconcile_conf_table, .dst = &rconf, .without_kafka = 1};
+    lt_conf_t conf = {.table = reconcile_conf_table, .dst = &rconf};
     lt_cli_t cli = {.prog = "lienthong-reconcile",
                     .summary = "prove commune and province hold the same data",
                     .commands = reconcile_commands,
@@ -301,6 +336,8 @@ int main(int argc, char **argv)
     } else if (!rconf.postgres) {
         fprintf(stderr, "error: reconcile.postgres is not set (config file or -o)\n");
         rc = 2;
+    } else if (strcmp(cli.argv[0], "repair") == 0) {
+        rc = reconcile_repair(&rconf, &conf, cli.argc, cli.argv);
     } else if (strcmp(cli.argv[0], "report") == 0) {
         rc = reconcile_report(&rconf, cli.argc, cli.argv);
     } else if (strcmp(cli.argv[0], "verify") == 0 && cli.argc >= 2 &&

@@ -73,3 +73,16 @@ CREATE TABLE IF NOT EXISTS lt.digest_bucket (
     h2     bigint NOT NULL,
     h3     bigint NOT NULL
 );
+
+-- Resync requests from the province (lt.<PP>.<CCCCC>.control), recorded with
+-- the control offset in one transaction so each is answered once, and their
+-- progress, so an answer resumes after a restart.
+ALTER TABLE lt.agent_state ADD COLUMN IF NOT EXISTS control_offset bigint NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS lt.resync_request (
+    request_id  text PRIMARY KEY,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    buckets     smallint[] NOT NULL DEFAULT '{}', -- digest buckets still to send
+    first_seq   bigint,                           -- or a range still to send
+    last_seq    bigint,
+    done_at     timestamptz
+);

@@ -24,19 +24,22 @@ WITH old AS (
 up AS (
     INSERT INTO lt.entity AS e (commune_code, entity_type, entity_id, version, deleted,
                                 content_hash, payload, occurred_at, recorded_at, seq,
-                                bucket, h0, h1, h2, h3)
+                                bucket, h0, h1, h2, h3, resynced_at)
     SELECT commune_code, entity_type, entity_id, version, op = 'delete', content_hash,
            payload, 'epoch'::timestamptz + occurred_us * interval '1 microsecond',
            'epoch'::timestamptz + recorded_us * interval '1 microsecond', seq,
-           bucket, h0, h1, h2, h3
+           bucket, h0, h1, h2, h3, CASE WHEN force THEN now() END
     FROM lt_stage
     ON CONFLICT (commune_code, entity_type, entity_id) DO UPDATE SET
         version = EXCLUDED.version, deleted = EXCLUDED.deleted,
         content_hash = EXCLUDED.content_hash, payload = EXCLUDED.payload,
         occurred_at = EXCLUDED.occurred_at, recorded_at = EXCLUDED.recorded_at,
         seq = EXCLUDED.seq, applied_at = now(), bucket = EXCLUDED.bucket,
-        h0 = EXCLUDED.h0, h1 = EXCLUDED.h1, h2 = EXCLUDED.h2, h3 = EXCLUDED.h3
+        h0 = EXCLUDED.h0, h1 = EXCLUDED.h1, h2 = EXCLUDED.h2, h3 = EXCLUDED.h3,
+        resynced_at = EXCLUDED.resynced_at
     WHERE e.version < EXCLUDED.version
+       OR (EXCLUDED.resynced_at IS NOT NULL AND (e.version, e.deleted, e.content_hash)
+           IS DISTINCT FROM (EXCLUDED.version, EXCLUDED.deleted, EXCLUDED.content_hash))
     RETURNING commune_code, entity_type, entity_id, version, deleted, bucket, h0, h1, h2, h3),
 changed AS (
     INSERT INTO lt_changed SELECT commune_code, entity_type, entity_id, version, deleted FROM up)

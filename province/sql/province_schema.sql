@@ -122,6 +122,9 @@ ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS h0 bigint;
 ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS h1 bigint;
 ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS h2 bigint;
 ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS h3 bigint;
+-- Set when a resync (the commune's current state, taken whatever the
+-- version) last wrote the row.
+ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS resynced_at timestamptz;
 -- Rows from before digests: found at once, filled by `migrate`.
 CREATE INDEX IF NOT EXISTS entity_without_member ON lt.entity (commune_code)
     WHERE bucket IS NULL;
@@ -147,6 +150,29 @@ CREATE TABLE IF NOT EXISTS lt.digest_check (
     equal        boolean  NOT NULL,
     diverged     smallint[] NOT NULL DEFAULT '{}',  -- buckets that differ
     PRIMARY KEY (commune_code, seq)
+);
+
+-- Resync requests (lienthong-reconcile repair) and their answers' progress.
+CREATE TABLE IF NOT EXISTS lt.resync (
+    request_id   text PRIMARY KEY,
+    commune_code text NOT NULL,
+    buckets      smallint[],          -- digest buckets asked for; NULL with all_buckets
+    all_buckets  boolean NOT NULL DEFAULT false,
+    first_seq    bigint,              -- or a sequence range asked for
+    last_seq     bigint,
+    requested_at timestamptz NOT NULL DEFAULT now(),
+    parts        bigint NOT NULL DEFAULT 0,  -- answer parts applied
+    events       bigint NOT NULL DEFAULT 0,  -- states in them
+    done_at      timestamptz                 -- the last part applied
+);
+
+-- Entities a resync found the commune no longer holds, removed here.
+CREATE TABLE IF NOT EXISTS lt.resync_removed (
+    commune_code text   NOT NULL,
+    entity_type  text   NOT NULL,
+    entity_id    text   NOT NULL,
+    version      bigint NOT NULL,
+    removed_at   timestamptz NOT NULL DEFAULT now()
 );
 
 -- ------------------------------------------------------------ typed tables

@@ -142,6 +142,7 @@ static const struct {
 } round_trip_files[] = {
     {"batch.json", &lienthong__v1__batch__descriptor},
     {"signed_batch.json", &lienthong__v1__signed_batch__descriptor},
+    {"resync_batch.json", &lienthong__v1__batch__descriptor},
     {"birth.json", &lienthong__v1__event__descriptor},
     {"death.json", &lienthong__v1__event__descriptor},
     {"marriage.json", &lienthong__v1__event__descriptor},

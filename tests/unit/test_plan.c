@@ -342,7 +342,7 @@ static void test_deletes_stage_without_payload(void)
     char expect[512];
     snprintf(expect, sizeof(expect),
              "00008\t1\tdossier\tgone\t9\tdelete\t\\N\t\\N\t1700000000000000"
-             "\t1700000000000001\t\t\t\tf\t%u\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n",
+             "\t1700000000000001\t\t\t\tf\t%u\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\tf\n",
              m.bucket, m.h[0], m.h[1], m.h[2], m.h[3]);
     ASSERT_EQ_STR(lt_buf_cstr(&rows), expect);
     lt_buf_free(&rows);
