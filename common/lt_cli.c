@@ -1,5 +1,6 @@
 #include "lt_cli.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,33 +8,221 @@
 
 #include "lt_util.h"
 
+/* The options every program takes, for --help and the man page alike. */
+typedef struct lt_cli_opt {
+    const char *flags, *arg, *doc;
+    int shows_default_conf; /* doc is followed by " (default <default_conf>)" */
+} lt_cli_opt_t;
+
+static const lt_cli_opt_t lt_cli_opts[] = {
+    {"-c, --config", "FILE", "configuration file", 1},
+    {"-o, --set", "K=V", "override one option, e.g. -o kafka.bootstrap.servers=h:9092", 0},
+    {"-v, --verbose", NULL, "log at debug level", 0},
+    {"-h, --help", NULL, "this help", 0},
+    {"-V, --version", NULL, "print the version", 0},
+    {NULL, NULL, NULL, 0}};
+
+/* An option's doc line, with the default file where it has one. */
+static void lt_cli_opt_doc(const lt_cli_t *cli, const lt_cli_opt_t *o, char *doc, size_t size)
+{
+    snprintf(doc, size, "%s%s%s%s", o->doc, o->shows_default_conf ? " (default " : "",
+             o->shows_default_conf ? cli->default_conf : "", o->shows_default_conf ? ")" : "");
+}
+
 void lt_cli_usage(const lt_cli_t *cli, const lt_conf_t *conf, FILE *out)
 {
     fprintf(out,
             "%s %s — %s\n\n"
             "Usage: %s [-c FILE] [-o section.key=value]... COMMAND [ARG...]\n\n"
             "Commands:\n%s\n"
-            "Options:\n"
-            "  -c, --config FILE   configuration file (default %s)\n"
-            "  -o, --set K=V       override one option, e.g. -o kafka.bootstrap.servers=h:9092\n"
-            "  -v, --verbose       log at debug level\n"
-            "  -h, --help          this help\n"
-            "  -V, --version       print the version\n\n"
-            "Configuration options (ini sections and keys):",
-            cli->prog, LT_VERSION, cli->summary, cli->prog, cli->commands, cli->default_conf);
+            "Options:\n",
+            cli->prog, LT_VERSION, cli->summary, cli->prog, cli->commands);
+    for (const lt_cli_opt_t *o = lt_cli_opts; o->flags; o++) {
+        char flags[64];
+        snprintf(flags, sizeof(flags), "%s%s%s", o->flags, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+        char doc[256];
+        lt_cli_opt_doc(cli, o, doc, sizeof(doc));
+        fprintf(out, "  %-19s %s\n", flags, doc);
+    }
+    fputs("\nConfiguration options (ini sections and keys):", out);
     lt_conf_print_reference(conf, out);
 }
+
+/* ------------------------------------------------------------ man page */
+
+static size_t lt_cli_indent(const char *line)
+{
+    return strspn(line, " ");
+}
+
+/* roff for "text" (len bytes) on a line of its own. */
+static void lt_cli_man_line(FILE *out, const char *text, size_t len)
+{
+    lt_conf_man_text(out, text, len);
+    fputc('\n', out);
+}
+
+/* The commands block of --help as tagged paragraphs. A command starts at
+ * column 2; its description starts after a gap of two spaces, or where the
+ * next line is indented to; lines at that column continue it, deeper ones
+ * (exit status lists) start lines of their own, shallower ones are
+ * paragraphs of their own ("FILTER: ..."). */
+static void lt_cli_man_commands(FILE *out, const char *commands)
+{
+    size_t desc_col = 0, item_col = 0;
+    const char *line = commands;
+    while (*line) {
+        const char *eol = strchr(line, '\n');
+        const char *next = eol ? eol + 1 : line + strlen(line);
+        size_t len = (size_t)((eol ? eol : next) - line), indent = lt_cli_indent(line);
+        if (indent >= len) {
+            line = next;
+            continue;
+        }
+        const char *text = line + indent;
+        size_t tlen = len - indent;
+        if (indent == 2) {
+            size_t next_indent = *next ? lt_cli_indent(next) : 0, split = 0;
+            const char *gap = strstr(text, "  ");
+            if (next_indent > 2 && next_indent < len && line[next_indent - 1] == ' ' &&
+                line[next_indent] != ' ')
+                split = next_indent - indent;
+            else if (gap && gap < text + tlen)
+                split = (size_t)(gap - text);
+            size_t tag = split ? split : tlen;
+            while (tag && text[tag - 1] == ' ')
+                tag--;
+            fputs(".TP\n\\fB", out);
+            lt_conf_man_text(out, text, tag);
+            fputs("\\fR\n", out);
+            desc_col = 0;
+            item_col = 0;
+            if (split) {
+                size_t skip = split + strspn(text + split, " ");
+                desc_col = indent + skip;
+                if (skip < tlen)
+                    lt_cli_man_line(out, text + skip, tlen - skip);
+            }
+        } else if (desc_col == 0 || indent == desc_col) {
+            desc_col = indent;
+            item_col = 0;
+            lt_cli_man_line(out, text, tlen);
+        } else if (indent > desc_col) {
+            if (!item_col || indent <= item_col) {
+                fputs(".br\n", out);
+                item_col = indent;
+            }
+            lt_cli_man_line(out, text, tlen);
+        } else {
+            fputs(".IP\n", out);
+            lt_cli_man_line(out, text, tlen);
+        }
+        line = next;
+    }
+}
+
+void lt_cli_man(const lt_cli_t *cli, const lt_conf_t *conf, int section, FILE *out)
+{
+    static const char *const programs[][2] = {
+        {"lienthong-agent", "8"}, {"lienthong-sink", "8"}, {"lienthong-reconcile", "1"}};
+    char upper[64];
+    size_t i;
+    for (i = 0; cli->prog[i] && i + 1 < sizeof(upper); i++)
+        upper[i] = (char)toupper((unsigned char)cli->prog[i]);
+    upper[i] = '\0';
+
+    fprintf(out, ".\\\" Generated by '%s --help-man=%d' from the tables behind --help.\n",
+            cli->prog, section);
+    fputs(".TH ", out);
+    lt_conf_man_text(out, upper, strlen(upper));
+    /* .nh .ad l: file names and option values stay whole, lines ragged. */
+    fprintf(out, " %d \"\" \"lienthong %s\" \"lienthong\"\n.nh\n.ad l\n.SH NAME\n", section,
+            LT_VERSION);
+    lt_conf_man_text(out, cli->prog, strlen(cli->prog));
+    fputs(" \\- ", out);
+    lt_cli_man_line(out, cli->summary, strlen(cli->summary));
+
+    fputs(".SH SYNOPSIS\n\\fB", out);
+    lt_conf_man_text(out, cli->prog, strlen(cli->prog));
+    fputs("\\fR [\\fB\\-c\\fR \\fIFILE\\fR] [\\fB\\-o\\fR \\fIsection.key\\fR=\\fIvalue\\fR]... "
+          "\\fICOMMAND\\fR [\\fIARG\\fR...]\n",
+          out);
+
+    fputs(".SH DESCRIPTION\n", out);
+    lt_cli_man_line(out, cli->prog, strlen(cli->prog));
+    fputs("reads one ini file (\\fB\\-c\\fR, default\n", out);
+    lt_cli_man_line(out, cli->default_conf, strlen(cli->default_conf));
+    fputs("or none if that does not exist) and applies each \\fB\\-o\\fR after it.\n"
+          "An unknown section or key, or a value of the wrong type or outside its\n"
+          "bounds, stops the program with \\fIfile\\fR:\\fIline\\fR: \\fImessage\\fR\n"
+          "and exit status 2.\n",
+          out);
+
+    fputs(".SH COMMANDS\n", out);
+    lt_cli_man_commands(out, cli->commands);
+
+    fputs(".SH OPTIONS\n", out);
+    for (const lt_cli_opt_t *o = lt_cli_opts; o->flags; o++) {
+        char doc[256];
+        fputs(".TP\n\\fB", out);
+        lt_conf_man_text(out, o->flags, strlen(o->flags));
+        fputs("\\fR", out);
+        if (o->arg) {
+            fputs(" \\fI", out);
+            lt_conf_man_text(out, o->arg, strlen(o->arg));
+            fputs("\\fR", out);
+        }
+        fputc('\n', out);
+        lt_cli_opt_doc(cli, o, doc, sizeof(doc));
+        lt_cli_man_line(out, doc, strlen(doc));
+    }
+
+    fputs(".SH CONFIGURATION\n"
+          "The sections and keys of the configuration file, with their types and\n"
+          "defaults (the same reference \\fB\\-\\-help\\fR prints).\n",
+          out);
+    lt_conf_print_man(conf, out);
+
+    fputs(".SH FILES\n.TP\n", out);
+    lt_cli_man_line(out, cli->default_conf, strlen(cli->default_conf));
+    fputs("the default configuration file\n"
+          ".TP\n"
+          "\\fIPREFIX\\fR/share/lienthong/\n"
+          "the administrative unit list and its merges, found relative to the\n"
+          "program: \\fIPREFIX\\fR/bin/../share/lienthong (see \\fBunits_file\\fR)\n",
+          out);
+
+    fputs(".SH SEE ALSO\n", out);
+    const char *sep = "";
+    for (i = 0; i < sizeof(programs) / sizeof(*programs); i++) {
+        if (strcmp(programs[i][0], cli->prog) == 0)
+            continue;
+        fprintf(out, "%s\\fB", sep);
+        lt_conf_man_text(out, programs[i][0], strlen(programs[i][0]));
+        fprintf(out, "\\fR(%s)", programs[i][1]);
+        sep = ",\n";
+    }
+    fputs(",\n\\fBsystemd.service\\fR(5);\n"
+          "/usr/share/doc/lienthong/README.md\n",
+          out);
+}
+
+/* ------------------------------------------------------------ parsing */
+
+/* --help-man is hidden: the build writes the man pages with it. */
+static const struct option lt_cli_longopts[] = {
+    {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 'o'},
+    {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},      {"help-man", required_argument, NULL, 'M'},
+    {NULL, 0, NULL, 0}};
 
 static int lt_cli_apply_overrides(lt_conf_t *conf, int argc, char **argv)
 {
     char errstr[1024];
     optind = 1;
     int c;
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 'o'},
-        {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
-    while ((c = getopt_long(argc, argv, "+c:o:vhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+c:o:vhV", lt_cli_longopts, NULL)) != -1) {
         if (c == 'o' && lt_conf_set_arg(conf, optarg, errstr, sizeof(errstr)) != 0) {
             fprintf(stderr, "error: %s\n", errstr);
             return 2;
@@ -44,10 +233,6 @@ static int lt_cli_apply_overrides(lt_conf_t *conf, int argc, char **argv)
 
 int lt_cli_parse(lt_cli_t *cli, lt_conf_t *conf, int argc, char **argv, int need_conf)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 'o'},
-        {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
     char errstr[1024];
     int c, explicit_conf = 0;
     cli->conf_path = cli->default_conf;
@@ -56,13 +241,20 @@ int lt_cli_parse(lt_cli_t *cli, lt_conf_t *conf, int argc, char **argv, int need
         return 2;
     }
     /* "+": stop at the command, so COMMAND ARGS are never taken for options. */
-    while ((c = getopt_long(argc, argv, "+c:o:vhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+c:o:vhV", lt_cli_longopts, NULL)) != -1) {
         switch (c) {
         case 'c': cli->conf_path = optarg; explicit_conf = 1; break;
         case 'o': break; /* applied after the file, below */
         case 'v': cli->verbose = 1; break;
         case 'h': lt_cli_usage(cli, conf, stdout); return -1;
         case 'V': printf("%s %s\n", cli->prog, LT_VERSION); return -1;
+        case 'M':
+            if (optarg[0] < '1' || optarg[0] > '8' || optarg[1]) {
+                fprintf(stderr, "%s: --help-man takes a manual section, 1 to 8\n", cli->prog);
+                return 2;
+            }
+            lt_cli_man(cli, conf, optarg[0] - '0', stdout);
+            return -1;
         default: fprintf(stderr, "Try '%s --help'.\n", cli->prog); return 2;
         }
     }

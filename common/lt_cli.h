@@ -3,7 +3,8 @@
  *   PROGRAM [-c FILE] [-o section.key=value]... [-v] COMMAND [ARG...]
  *
  * -c names the ini file, -o overrides one option, --help prints usage plus the
- * option reference generated from the program's table. */
+ * option reference generated from the program's table, and the hidden
+ * --help-man=SECTION prints the same as a manual page. */
 #ifndef LT_CLI_H
 #define LT_CLI_H
 
@@ -28,5 +29,10 @@ int lt_cli_parse(lt_cli_t *cli, lt_conf_t *conf, int argc, char **argv, int need
 
 /* Print usage to out. */
 void lt_cli_usage(const lt_cli_t *cli, const lt_conf_t *conf, FILE *out);
+
+/* Print the manual page, section 1-8, as man(7) roff: the same commands,
+ * options and configuration reference as --help. `PROG --help-man=SECTION`
+ * prints it; the build makes the installed man pages so. */
+void lt_cli_man(const lt_cli_t *cli, const lt_conf_t *conf, int section, FILE *out);
 
 #endif

@@ -232,21 +232,95 @@ int lt_conf_set_arg(lt_conf_t *conf, const char *arg, char *errstr, size_t errst
     return lt_conf_set(conf, buf, dot + 1, eq + 1, "-o", errstr, errstr_size);
 }
 
+static const char *const lt_conf_type_names[] = {"string", "integer", "boolean"};
+
+/* The option reference, section by section: whether opt starts another
+ * section than *section (which then becomes opt's). */
+static int lt_conf_section_starts(const lt_conf_opt_t *opt, const char **section)
+{
+    if (strcmp(*section, opt->section) == 0)
+        return 0;
+    *section = opt->section;
+    return 1;
+}
+
 void lt_conf_print_reference(const lt_conf_t *conf, FILE *out)
 {
     const char *section = "";
-    static const char *const type_names[] = {"string", "integer", "boolean"};
     for (const lt_conf_opt_t *opt = conf->table; opt && opt->name; opt++) {
-        if (strcmp(section, opt->section) != 0) {
-            section = opt->section;
+        if (lt_conf_section_starts(opt, &section))
             fprintf(out, "\n  [%s]\n", section);
-        }
-        fprintf(out, "    %-22s %-8s default %-12s %s\n", opt->name, type_names[opt->type],
-                opt->def ? opt->def : "(none)", opt->doc);
+        fprintf(out, "    %-22s %-8s default %-12s %s\n", opt->name,
+                lt_conf_type_names[opt->type], opt->def ? opt->def : "(none)", opt->doc);
     }
     if (!conf->without_kafka)
         fprintf(out, "\n  [kafka]\n    any librdkafka property, passed through unchanged "
                  "(bootstrap.servers, security.protocol, ...)\n");
+}
+
+/* The code point of the UTF-8 sequence at s (at most len bytes) into *cp;
+ * returns its length, or 0 if the bytes are not UTF-8. */
+static size_t lt_conf_utf8_decode(const unsigned char *s, size_t len, unsigned long *cp)
+{
+    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+    if (n == 0 || n > len || s[0] >= 0xf8)
+        return 0;
+    *cp = s[0] & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        *cp = (*cp << 6) | (s[i] & 0x3f);
+    }
+    return n;
+}
+
+void lt_conf_man_text(FILE *out, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    if (len && (s[0] == '.' || s[0] == '\''))
+        fputs("\\&", out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned long cp;
+        size_t n;
+        if (s[i] == '\\')
+            fputs("\\e", out);
+        else if (s[i] == '-' && (i == 0 || !isalnum(s[i - 1])))
+            fputs("\\-", out);
+        else if (s[i] < 0x80)
+            fputc(s[i], out);
+        else if ((n = lt_conf_utf8_decode(s + i, len - i, &cp)) != 0) {
+            fprintf(out, "\\[u%04lX]", cp);
+            i += n - 1;
+        } else
+            fputc('?', out);
+    }
+}
+
+void lt_conf_print_man(const lt_conf_t *conf, FILE *out)
+{
+    const char *section = "";
+    for (const lt_conf_opt_t *opt = conf->table; opt && opt->name; opt++) {
+        if (lt_conf_section_starts(opt, &section))
+            fprintf(out, ".SS [%s]\n", section);
+        fputs(".TP\n\\fB", out);
+        lt_conf_man_text(out, opt->name, strlen(opt->name));
+        fprintf(out, "\\fR (%s, default ", lt_conf_type_names[opt->type]);
+        if (opt->def) {
+            fputs("\\fB", out);
+            lt_conf_man_text(out, opt->def, strlen(opt->def));
+            fputs("\\fR", out);
+        } else {
+            fputs("none", out);
+        }
+        fputs(")\n", out);
+        lt_conf_man_text(out, opt->doc, strlen(opt->doc));
+        fputc('\n', out);
+    }
+    if (!conf->without_kafka)
+        fputs(".SS [kafka]\n"
+              "Any librdkafka property, passed through unchanged (bootstrap.servers,\n"
+              "security.protocol, ssl.*, sasl.*, ...).\n",
+              out);
 }
 
 void lt_conf_destroy(lt_conf_t *conf)

@@ -64,6 +64,15 @@ int lt_conf_set(lt_conf_t *conf, const char *section, const char *key, const cha
 /* Print the option reference (used by --help). */
 void lt_conf_print_reference(const lt_conf_t *conf, FILE *out);
 
+/* Print the same reference as man(7) roff: one .SS per section, one .TP per
+ * option (used by --help-man, which the build turns into the man pages). */
+void lt_conf_print_man(const lt_conf_t *conf, FILE *out);
+
+/* Write len bytes of plain text as roff: backslashes and leading dots
+ * escaped, a '-' that starts a word as a minus sign, other than ASCII as
+ * \[uXXXX]. The text should start a line of out. */
+void lt_conf_man_text(FILE *out, const char *text, size_t len);
+
 /* Free strings owned by conf->dst and the kafka pairs. */
 void lt_conf_destroy(lt_conf_t *conf);
 

@@ -16,6 +16,7 @@
 #include "lt_plan.h"
 #include "lt_registry.h"
 #include "lt_store.h"
+#include "lt_systemd.h"
 #include "lt_topic.h"
 #include "lt_units.h"
 #include "lt_util.h"
@@ -97,6 +98,7 @@ static int lt_sink_pg_trouble(lt_sink_t *sink, lt_pg_rc_t rc, const char *during
         lt_warn("province database unavailable, waiting for it", "during=%s error=\"%s\"", during,
                 errstr);
     lt_pg_pause(sink->sc->postgres, backoff);
+    lt_systemd_watchdog(); /* waiting out an outage is the loop turning */
     if (lt_stop_requested)
         return -1;
     char again[1024];
@@ -497,6 +499,7 @@ static void lt_sink_loop(lt_sink_t *sink, const lt_conf_t *conf)
 {
     int64_t next_stats = lt_monotonic_ms() + sink->sc->stats_interval_s * 1000;
     while (!lt_stop_requested && !sink->fatal) {
+        lt_systemd_watchdog();
         if (lt_reload_requested)
             lt_sink_reload_conf(conf);
         lt_sink_collect(sink);
@@ -567,8 +570,11 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
     } else {
         lt_info("sink started", "province=%s communes=%zu instance_id=%s", sc->province,
                 lt_registry_count(sink.registry), sc->instance_id ? sc->instance_id : "-");
+        lt_systemd_ready("province %s: subscribed, %zu communes", sc->province,
+                         lt_registry_count(sink.registry));
         lt_sink_loop(&sink, conf);
         rc = sink.fatal ? 1 : 0;
+        lt_systemd_stopping("province %s: stopping, closing the consumer", sc->province);
         lt_info("stopping: closing the consumer", "province=%s", sc->province);
     }
     lt_sink_drop_held(&sink);

@@ -31,7 +31,9 @@ EOF
 }
 
 # Keep in sync with the README / CI.  Everything deploy/*.sh, the build and
-# the tests use.
+# the tests use.  libsystemd-dev: sd_notify in the daemons; systemd
+# (systemd-analyze, systemd-sysusers), dpkg-dev (dpkg-shlibdeps for cpack),
+# man-db and strace: the packaging tests.
 LT_DEB_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     librdkafka-dev libprotobuf-c-dev protobuf-c-compiler
@@ -39,6 +41,7 @@ LT_DEB_PACKAGES=(
     postgresql postgresql-contrib
     openjdk-17-jre-headless maven ca-certificates
     kcat procps iproute2 util-linux python3 jq
+    libsystemd-dev systemd dpkg-dev man-db strace
 )
 
 KAFKA_JAR="kafka_2.13-$LT_KAFKA_VERSION.jar"

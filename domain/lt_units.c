@@ -1,11 +1,14 @@
 #include "lt_units.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "lt_log.h"
 #include "lt_util.h"
 
 #define LT_MERGES_FILE "merges-2025-07-01.json"
@@ -38,13 +41,73 @@ static int lt_unit_cmp(const void *a, const void *b)
     return strcmp(((const lt_unit_t *)a)->code, ((const lt_unit_t *)b)->code);
 }
 
-static const char *lt_units_default_path(void)
+/* The directory of the running program, from /proc/self/exe (symbolic
+ * links resolved), into dir; 0, or -1 if the kernel does not say. */
+static int lt_units_exe_dir(char *dir, size_t size)
 {
-    static const char *const candidates[] = {LT_UNITS_INSTALLED, LT_UNITS_SOURCE};
-    for (size_t i = 0; i < sizeof(candidates) / sizeof(*candidates); i++)
-        if (access(candidates[i], R_OK) == 0)
-            return candidates[i];
-    return LT_UNITS_INSTALLED;
+    ssize_t n = readlink("/proc/self/exe", dir, size - 1);
+    if (n <= 0 || (size_t)n >= size - 1)
+        return -1;
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return 0;
+}
+
+/* dir joined with a relative path, its leading "../" taken off dir. */
+static char *lt_units_join(const char *dir, const char *rel)
+{
+    size_t len = strlen(dir);
+    while (strncmp(rel, "../", 3) == 0 && len > 0) {
+        while (len > 0 && dir[len - 1] != '/')
+            len--;
+        if (len > 0)
+            len--; /* the slash */
+        rel += 3;
+    }
+    size_t size = len + 1 + strlen(rel) + 1;
+    char *path = malloc(size);
+    if (path)
+        snprintf(path, size, "%.*s/%s", (int)len, dir, rel);
+    return path;
+}
+
+/* Whether dir (free of symbolic links) is inside the build tree this
+ * program was built in (LT_BUILD_DIR, also free of them). */
+static int lt_units_in_build_tree(const char *dir)
+{
+    size_t len = strlen(LT_BUILD_DIR);
+    return strncmp(dir, LT_BUILD_DIR, len) == 0 && (dir[len] == '/' || dir[len] == '\0');
+}
+
+/* The unit list a program reads when units_file is unset. The rule:
+ *  1. the copy installed with the program: <its directory>/LT_UNITS_RELATIVE,
+ *     i.e. <prefix>/bin/../share/lienthong/, wherever the prefix is (a
+ *     package unpacked into any directory uses its own data);
+ *  2. only for a program that runs from its build tree (LT_BUILD_DIR): the
+ *     source tree's copy, LT_UNITS_SOURCE. An installed program never reads
+ *     the source tree, even when it is there.
+ * Otherwise the first, so that the error names the file that is missing.
+ * Returns a string to free, or NULL with errstr. */
+static char *lt_units_default_path(char *errstr, size_t errstr_size)
+{
+    char dir[PATH_MAX];
+    if (lt_units_exe_dir(dir, sizeof(dir)) != 0) {
+        lt_err(errstr, errstr_size, "no unit list: /proc/self/exe does not say where this "
+                                    "program is installed; set units_file");
+        return NULL;
+    }
+    char *installed = lt_units_join(dir, LT_UNITS_RELATIVE);
+    if (installed && access(installed, R_OK) != 0 && lt_units_in_build_tree(dir) &&
+        access(LT_UNITS_SOURCE, R_OK) == 0) {
+        free(installed);
+        return strdup(LT_UNITS_SOURCE);
+    }
+    if (!installed)
+        lt_err(errstr, errstr_size, "unit list: out of memory");
+    return installed;
 }
 
 static int lt_units_index(lt_units_t *units, char *errstr, size_t errstr_size)
@@ -77,18 +140,23 @@ static int lt_units_index(lt_units_t *units, char *errstr, size_t errstr_size)
 lt_units_t *lt_units_load(const char *path, char *errstr, size_t errstr_size)
 {
     json_error_t jerr;
-    if (!path)
-        path = lt_units_default_path();
     lt_units_t *units = calloc(1, sizeof(*units));
-    units->path = strdup(path);
-    units->root = json_load_file(path, 0, &jerr);
+    units->path = path ? strdup(path) : lt_units_default_path(errstr, errstr_size);
+    if (!units->path) {
+        if (path)
+            lt_err(errstr, errstr_size, "unit list: out of memory");
+        goto fail;
+    }
+    units->root = json_load_file(units->path, 0, &jerr);
     if (!units->root || !json_is_array(units->root)) {
-        lt_err(errstr, errstr_size, "%s:%d: cannot read the unit list: %s", path, jerr.line,
-               units->root ? "expected a JSON array" : jerr.text);
+        lt_err(errstr, errstr_size, "%s:%d: cannot read the unit list: %s%s", units->path,
+               jerr.line, units->root ? "expected a JSON array" : jerr.text,
+               path ? "" : " (the copy installed with this program; units_file names another)");
         goto fail;
     }
     if (lt_units_index(units, errstr, errstr_size) != 0)
         goto fail;
+    lt_debug("unit list loaded", "path=%s communes=%zu", units->path, units->n_communes);
     return units;
 fail:
     lt_units_destroy(units);

@@ -20,7 +20,9 @@ typedef struct lt_unit {
 } lt_unit_t;
 
 /* Load the units file (data/admin-units/units-*.json). NULL path picks the
- * installed copy, then the source tree's. NULL with errstr on failure. */
+ * copy installed with the program (<prefix>/share/lienthong, found from the
+ * program's own path); only a program in its build tree falls back to the
+ * source tree's copy. NULL with errstr on failure. */
 lt_units_t *lt_units_load(const char *path, char *errstr, size_t errstr_size);
 void lt_units_destroy(lt_units_t *units);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -30,7 +31,9 @@ static const char agent_commands[] =
     "  import FILE [--csv|--ndjson] [--rejects OUT.ndjson] [--chunk N] [--no-progress]\n"
     "                       check and add exported or typed-in records to the outbox;\n"
     "                       bad rows are reported by line; re-importing adds nothing\n"
-    "  keygen PRIVATE PUBLIC  write a new Ed25519 signing key pair (PEM)\n"
+    "  keygen [--force] PRIVATE PUBLIC\n"
+    "                       write a new Ed25519 signing key pair (PEM, the private\n"
+    "                       key mode 0600); existing files are kept unless --force\n"
     "  snapshot             send the current state of every entity again (the running\n"
     "                       agent answers it between live batches, paced by\n"
     "                       agent.resync_max_events_per_s), with the list of what the\n"
@@ -193,19 +196,45 @@ static int agent_cmd_status(const lt_agent_conf_t *ac, int argc, char **argv)
     return 0;
 }
 
+/* A signing key is never overwritten without --force: the province holds
+ * its public half, and a commune whose key changes unannounced is refused. */
+static int agent_keygen_refuse_existing(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    fprintf(stderr,
+            "error: %s exists: not overwriting it (the province knows the key by its public "
+            "half); give --force to replace the key pair\n",
+            path);
+    return 1;
+}
+
 static int agent_cmd_keygen(int argc, char **argv)
 {
     char errstr[1024];
-    if (argc != 3) {
-        fprintf(stderr, "usage: lienthong-agent keygen PRIVATE.pem PUBLIC.pem\n");
+    const char *paths[2] = {NULL, NULL};
+    int force = 0, n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0)
+            force = 1;
+        else if (n < 2 && argv[i][0] != '-')
+            paths[n++] = argv[i];
+        else
+            n = 3;
+    }
+    if (n != 2) {
+        fprintf(stderr, "usage: lienthong-agent keygen [--force] PRIVATE.pem PUBLIC.pem\n");
         return 2;
     }
-    if (lt_sign_keygen(argv[1], argv[2], errstr, sizeof(errstr)) != 0) {
+    if (!force && (agent_keygen_refuse_existing(paths[0]) || agent_keygen_refuse_existing(paths[1])))
+        return 1;
+    if (lt_sign_keygen(paths[0], paths[1], errstr, sizeof(errstr)) != 0) {
         fprintf(stderr, "error: %s\n", errstr);
         return 1;
     }
-    lt_signer_t *signer = lt_signer_new(argv[1], errstr, sizeof(errstr));
-    printf("wrote %s (keep secret) and %s; key id %s\n", argv[1], argv[2],
+    lt_signer_t *signer = lt_signer_new(paths[0], errstr, sizeof(errstr));
+    printf("wrote %s (keep secret) and %s; key id %s\n", paths[0], paths[1],
            signer ? lt_signer_key_id(signer) : "?");
     lt_signer_destroy(signer);
     return 0;

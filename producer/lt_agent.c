@@ -20,6 +20,7 @@
 #include "lt_outbox.h"
 #include "lt_pg.h"
 #include "lt_sign.h"
+#include "lt_systemd.h"
 #include "lt_topic.h"
 #include "lt_units.h"
 #include "lt_util.h"
@@ -258,6 +259,7 @@ static int lt_agent_pg_trouble(lt_agent_t *agent, lt_pg_rc_t rc, const char *wha
         lt_warn("commune database unavailable, waiting for it", "commune=%s during=%s error=\"%s\"",
                 agent->ac->commune, what, errstr);
     lt_pg_pause(agent->ac->postgres, backoff);
+    lt_systemd_watchdog(); /* waiting out an outage is the loop turning */
     char reconnect[512];
     rc = lt_pg_ensure(agent->pg, reconnect, sizeof(reconnect));
     if (rc == LT_PG_FATAL) {
@@ -835,6 +837,7 @@ static int lt_agent_loop(lt_agent_t *agent)
     int backoff = 200, rc = 0;
     int64_t next_stats = lt_monotonic_ms() + agent->ac->stats_interval_s * 1000;
     while (!lt_stop_requested) {
+        lt_systemd_watchdog();
         if (lt_reload_requested)
             lt_agent_reload(agent);
         int worked = lt_agent_step(agent, &backoff);
@@ -849,6 +852,8 @@ static int lt_agent_loop(lt_agent_t *agent)
         rd_kafka_poll(agent->rk, wait);
         if (agent->ac->stats_interval_s && lt_monotonic_ms() >= next_stats) {
             lt_agent_log_stats(agent);
+            lt_systemd_status("commune %s: acked_seq %" PRIu64 ", next_seq %" PRIu64,
+                              agent->ac->commune, agent->st.acked_seq, agent->st.next_seq);
             next_stats = lt_monotonic_ms() + agent->ac->stats_interval_s * 1000;
         }
     }
@@ -860,6 +865,7 @@ static int lt_agent_loop(lt_agent_t *agent)
 static void lt_agent_shutdown(lt_agent_t *agent)
 {
     char errstr[1024];
+    lt_systemd_stopping("commune %s: stopping, flushing produced batches", agent->ac->commune);
     lt_info("stopping: flushing produced batches", "commune=%s inflight=%zu",
             agent->ac->commune, lt_acks_inflight(agent->acks));
     rd_kafka_resp_err_t err = rd_kafka_flush(agent->rk, 30000);
@@ -1001,6 +1007,8 @@ int lt_agent_run(const lt_conf_t *conf, const lt_agent_conf_t *ac)
             " batch_max_bytes=%zu",
             ac->commune, agent.topic, agent.st.next_seq, agent.cursor,
             lt_signer_key_id(agent.signer), agent.batcher.max_bytes);
+    lt_systemd_ready("commune %s: sending to %s from seq %" PRIu64, ac->commune, agent.topic,
+                     agent.cursor);
     rc = lt_agent_loop(&agent);
     lt_agent_shutdown(&agent);
 done:

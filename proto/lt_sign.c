@@ -156,6 +156,21 @@ static EVP_PKEY *lt_read_private_pem(const char *path, char *errstr, size_t errs
     return pkey;
 }
 
+/* A private key that group or others may read is refused: whoever can
+ * read it can sign for the commune. Checked once the file proved to hold
+ * an Ed25519 key, so a wrong file is named for what it is. */
+static int lt_key_file_private(const char *path, char *errstr, size_t errstr_size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return lt_err(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+        return 0;
+    return lt_err(errstr, errstr_size, "%s is %s by group or others (mode %04o): chmod 600 %s",
+                  path, st.st_mode & (S_IRGRP | S_IROTH) ? "readable" : "writable or executable",
+                  (unsigned)(st.st_mode & 07777), path);
+}
+
 lt_signer_t *lt_signer_new(const char *priv_path, char *errstr, size_t errstr_size)
 {
     lt_signer_t *signer = calloc(1, sizeof(*signer));
@@ -173,6 +188,8 @@ lt_signer_t *lt_signer_new(const char *priv_path, char *errstr, size_t errstr_si
         goto fail;
     if (lt_key_id_of_pkey(signer->pkey, signer->key_id, sizeof(signer->key_id), errstr,
                           errstr_size) < 0)
+        goto fail;
+    if (lt_key_file_private(priv_path, errstr, errstr_size) < 0)
         goto fail;
     return signer;
 fail:

@@ -23,6 +23,8 @@ int lt_sign_keygen(const char *priv_path, const char *pub_path, char *errstr,
                    size_t errstr_size);
 
 /* Load a private key PEM; NULL path gives the integrity-only "sha256:" signer.
+ * A key file that group or others may read or write is refused ("KEY is
+ * readable by group or others (mode 0644): chmod 600 KEY").
  * Returns NULL with errstr on failure. */
 lt_signer_t *lt_signer_new(const char *priv_path, char *errstr, size_t errstr_size);
 void lt_signer_destroy(lt_signer_t *signer);
