@@ -95,14 +95,22 @@ void lt_buf_utc_us(lt_buf_t *buf, int64_t us)
     lt_buf_append(buf, text, (size_t)n);
 }
 
-void lt_buf_hex(lt_buf_t *buf, const uint8_t *bytes, size_t len)
+char *lt_hex(const uint8_t *bytes, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";
-    lt_buf_reserve(buf, len * 2);
     for (size_t i = 0; i < len; i++) {
-        buf->data[buf->len++] = digits[bytes[i] >> 4];
-        buf->data[buf->len++] = digits[bytes[i] & 15];
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
     }
+    out[2 * len] = '\0';
+    return out;
+}
+
+void lt_buf_hex(lt_buf_t *buf, const uint8_t *bytes, size_t len)
+{
+    lt_buf_reserve(buf, len * 2); /* and one byte more, for lt_hex's NUL */
+    lt_hex(bytes, len, buf->data + buf->len);
+    buf->len += len * 2;
 }
 
 void lt_buf_array_str(lt_buf_t *buf, const char *s)

@@ -22,6 +22,9 @@ void lt_buf_i64(lt_buf_t *buf, int64_t v);
 /* Unix microseconds as a PostgreSQL timestamptz literal in UTC:
  * "2026-11-24 21:33:24.123456+00". */
 void lt_buf_utc_us(lt_buf_t *buf, int64_t us);
+/* Lower-case hex of len bytes into out (2*len+1 bytes, NUL-terminated).
+ * Returns out. The one hex writer: lt_buf_hex appends the same. */
+char *lt_hex(const uint8_t *bytes, size_t len, char *out);
 /* Lower-case hex of bytes. */
 void lt_buf_hex(lt_buf_t *buf, const uint8_t *bytes, size_t len);
 /* s as a double-quoted element of a PostgreSQL array literal. */

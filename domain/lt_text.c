@@ -10,35 +10,23 @@
 
 /* ---------------------------------------------------------------- validate */
 
-static int lt_text_cp_allowed(utf8proc_int32_t cp, lt_text_kind_t kind)
-{
-    utf8proc_category_t cat = utf8proc_category(cp);
-    if (kind == LT_TEXT_MULTILINE)
-        return cat != UTF8PROC_CATEGORY_CC || cp == '\t' || cp == '\n' || cp == '\r';
-    return cat != UTF8PROC_CATEGORY_CC && cat != UTF8PROC_CATEGORY_ZL &&
-           cat != UTF8PROC_CATEGORY_ZP;
-}
-
 int lt_text_validate(const char *s, size_t len, lt_text_kind_t kind, char *errstr,
                      size_t errstr_size)
 {
-    const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)s;
-    size_t i = 0;
+    size_t at = 0;
+    uint32_t cp = 0;
 
-    while (i < len) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (n < 0)
-            return lt_err(errstr, errstr_size,
-                          "invalid UTF-8 (byte 0x%02x at offset %zu)", u[i], i);
-        if (!lt_text_cp_allowed(cp, kind))
-            return lt_err(errstr, errstr_size,
-                          "control character U+%04X at offset %zu (not allowed in %s)",
-                          (unsigned)cp, i,
-                          kind == LT_TEXT_LINE ? "a name or code" : "text");
-        i += (size_t)n;
+    switch (lt_utf8_scan(s, len, kind, &at, &cp)) {
+    case LT_UTF8_INVALID:
+        return lt_err(errstr, errstr_size, "invalid UTF-8 (byte 0x%02x at offset %zu)",
+                      (unsigned char)s[at], at);
+    case LT_UTF8_CONTROL:
+        return lt_err(errstr, errstr_size,
+                      "control character U+%04X at offset %zu (not allowed in %s)",
+                      (unsigned)cp, at, kind == LT_TEXT_LINE ? "a name or code" : "text");
+    default:
+        return 0;
     }
-    return 0;
 }
 
 char *lt_text_nfc(const char *s, size_t len, lt_text_kind_t kind, char *errstr,

@@ -1,20 +1,16 @@
-/* lt_text — Unicode text rules for names, codes and free text (libutf8proc).
+/* lt_text — Unicode text for names, codes and free text: validation, NFC and
+ * name keys (libutf8proc).
  *
- * Every function takes (s, len) and treats the bytes as UTF-8 that must be
- * strict (no overlong forms, no surrogates, nothing above U+10FFFF; the same
- * rule as lt_text_check in lt_codec). Copies are malloc'd: free() them. */
+ * Every function takes (s, len) and checks it with the system's one text rule,
+ * lt_utf8_scan of the wire library (strict UTF-8, no C0 or C1 control, no DEL;
+ * the decoder applies the same rule to free text), adding only the sentences
+ * the rules report. Copies are malloc'd: free() them. */
 #ifndef LT_TEXT_H
 #define LT_TEXT_H
 
 #include <stddef.h>
 
-typedef enum {
-    /* Names and codes: no control character at all (no tab, no newline), no
-     * line or paragraph separator (U+2028, U+2029). */
-    LT_TEXT_LINE = 0,
-    /* Free text (addresses, causes): tab, newline and carriage return allowed. */
-    LT_TEXT_MULTILINE = 1,
-} lt_text_kind_t;
+#include "lt_utf8.h" /* lt_text_kind_t: LT_TEXT_LINE, LT_TEXT_MULTILINE */
 
 /* 0 if s[0..len) is valid text of this kind, else -1 with a sentence naming the
  * offending byte offset in errstr (C0 and C1 controls, DEL are rejected). */

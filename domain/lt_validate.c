@@ -7,88 +7,79 @@
 
 #include "lt_text.h"
 #include "lt_util.h"
+#include "lt_walk.h"
 
 #define LT_VN_UTC_OFFSET (7 * 3600)
 
 /* ----------------------------------------------------------- text walking */
 
-typedef int (*lt_string_fn)(char **slot, const char *path, void *arg, char *errstr,
-                            size_t errstr_size);
+/* The string visitor on lt_walk: every non-empty string of a payload, brought
+ * to NFC (normalize) or only compared with its NFC form (check). */
+typedef struct {
+    int check_only;
+    char *errstr;
+    size_t errstr_size;
+} lt_nfc_t;
 
-static int lt_walk_strings(ProtobufCMessage *msg, const char *path, lt_string_fn fn, void *arg,
-                           char *errstr, size_t errstr_size, int depth);
-
-static int lt_walk_field(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
-                         const char *path, lt_string_fn fn, void *arg, char *errstr,
-                         size_t errstr_size, int depth)
+static lt_walk_step_t lt_nfc_fail(lt_nfc_t *nfc, const lt_walk_t *walk, const char *what)
 {
-    char *base = (char *)msg, sub[256];
-    snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", f->name);
-    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF &&
-        *(uint32_t *)(void *)(base + f->quantifier_offset) != f->id)
-        return 0;
-    size_t n = 1;
-    void *slots = base + f->offset;
-    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-        n = *(size_t *)(void *)(base + f->quantifier_offset);
-        slots = *(void **)slots;
-    }
-    for (size_t i = 0; i < n; i++) {
-        void *slot = (char *)slots + i * sizeof(void *);
-        if (f->type == PROTOBUF_C_TYPE_STRING && *(char **)slot && **(char **)slot) {
-            if (fn((char **)slot, sub, arg, errstr, errstr_size) != 0)
-                return -1;
-        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE && *(ProtobufCMessage **)slot) {
-            if (lt_walk_strings(*(ProtobufCMessage **)slot, sub, fn, arg, errstr, errstr_size,
-                                depth + 1) != 0)
-                return -1;
-        }
-    }
-    return 0;
+    lt_path_t path;
+
+    lt_err(nfc->errstr, nfc->errstr_size, "%s: %s", lt_walk_field_path(walk, &path), what);
+    return LT_WALK_STOP;
 }
 
-static int lt_walk_strings(ProtobufCMessage *msg, const char *path, lt_string_fn fn, void *arg,
-                           char *errstr, size_t errstr_size, int depth)
+/* Only strings and the messages holding them. */
+static lt_walk_step_t lt_nfc_field(void *arg, const lt_walk_t *walk,
+                                   const ProtobufCFieldDescriptor *field)
 {
-    if (depth > 16)
-        return lt_err(errstr, errstr_size, "%s: nested too deeply", path);
-    for (unsigned i = 0; i < msg->descriptor->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &msg->descriptor->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
-            continue;
-        if (lt_walk_field(msg, f, path, fn, arg, errstr, errstr_size, depth) != 0)
-            return -1;
-    }
-    return 0;
+    (void)arg;
+    (void)walk;
+    return field->type == PROTOBUF_C_TYPE_STRING || field->type == PROTOBUF_C_TYPE_MESSAGE
+               ? LT_WALK_NEXT
+               : LT_WALK_SKIP;
 }
 
-static int lt_nfc_replace(char **slot, const char *path, void *arg, char *errstr,
-                          size_t errstr_size)
+/* normalize owns the tree (lt_pb_normalize_text takes it non-const), so the
+ * string slot the walk hands over may be replaced. */
+static lt_walk_step_t lt_nfc_value(void *arg, const lt_walk_t *walk,
+                                   const ProtobufCFieldDescriptor *field, const void *member)
 {
-    char inner[256];
-    char *nfc = lt_text_nfc(*slot, strlen(*slot), LT_TEXT_MULTILINE, inner, sizeof(inner));
-    if (!nfc)
-        return lt_err(errstr, errstr_size, "%s: %s", path, inner);
-    if (arg) { /* checking only */
-        int same = strcmp(nfc, *slot) == 0;
-        free(nfc);
-        return same ? 0 : lt_err(errstr, errstr_size, "%s: text is not in Unicode NFC", path);
+    lt_nfc_t *nfc = arg;
+    char **slot = (char **)(uintptr_t)member, inner[256], *norm;
+
+    if (field->type == PROTOBUF_C_TYPE_MESSAGE)
+        return *slot ? lt_nfc_fail(nfc, walk, "nested too deeply") : LT_WALK_NEXT;
+    if (*slot == NULL || **slot == '\0')
+        return LT_WALK_NEXT;
+    norm = lt_text_nfc(*slot, strlen(*slot), LT_TEXT_MULTILINE, inner, sizeof(inner));
+    if (!norm)
+        return lt_nfc_fail(nfc, walk, inner);
+    if (nfc->check_only) {
+        int same = strcmp(norm, *slot) == 0;
+        free(norm);
+        return same ? LT_WALK_NEXT : lt_nfc_fail(nfc, walk, "text is not in Unicode NFC");
     }
     free(*slot);
-    *slot = nfc;
-    return 0;
+    *slot = norm;
+    return LT_WALK_NEXT;
 }
+
+static const lt_walk_visitor_t lt_nfc_visitor = {
+    .field_begin = lt_nfc_field,
+    .value = lt_nfc_value,
+};
 
 int lt_pb_normalize_text(ProtobufCMessage *msg, char *errstr, size_t errstr_size)
 {
-    return lt_walk_strings(msg, "", lt_nfc_replace, NULL, errstr, errstr_size, 0);
+    lt_nfc_t nfc = {0, errstr, errstr_size};
+    return lt_walk_message(msg, &lt_nfc_visitor, &nfc) == LT_WALK_NEXT ? 0 : -1;
 }
 
 int lt_pb_check_nfc(const ProtobufCMessage *msg, char *errstr, size_t errstr_size)
 {
-    static int check_only = 1;
-    return lt_walk_strings((ProtobufCMessage *)(uintptr_t)msg, "", lt_nfc_replace, &check_only,
-                           errstr, errstr_size, 0);
+    lt_nfc_t nfc = {1, errstr, errstr_size};
+    return lt_walk_message(msg, &lt_nfc_visitor, &nfc) == LT_WALK_NEXT ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ helpers */

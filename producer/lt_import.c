@@ -327,11 +327,12 @@ static int lt_import_row(lt_import_t *imp, json_t *row, long line, const char *r
     } else {
         /* Store the canonical form: CSV cells arrive as strings, numbers as text. */
         const ProtobufCMessage *pb = lt_event_payload(ev);
-        json_t *canon = pb ? lt_pb_to_json(pb) : NULL;
-        char *canon_text = canon ? json_dumps(canon, JSON_COMPACT) : NULL;
-        rc = lt_import_queue(imp, type, id, version, op, occurred_us, canon_text);
-        free(canon_text);
-        json_decref(canon);
+        lt_buf_t canon = {0};
+        if (pb)
+            lt_pb_write_json(pb, &canon);
+        rc = lt_import_queue(imp, type, id, version, op, occurred_us,
+                             pb ? lt_buf_cstr(&canon) : NULL);
+        lt_buf_free(&canon);
     }
     if (ev)
         protobuf_c_message_free_unpacked(&ev->base, NULL);

@@ -1,23 +1,17 @@
-/* lt_codec — decoding under hard limits, a generic message checker, hashing. */
+/* lt_codec — decoding under hard limits, the validation emitter on lt_walk,
+ * hashing. */
 #include "lt_codec.h"
-#include "lt_path.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
+#include "lt_path.h"
 #include "lt_util.h"
-
-/* The proto has no recursive types; anything deeper than this is not ours. */
-#define LT_PB_MAX_DEPTH 16
-
-static const char *lt_path_str(const lt_path_t *path,
-                               const ProtobufCMessageDescriptor *desc)
-{
-    return path->len ? path->buf : desc->name;
-}
+#include "lt_walk.h"
 
 const char *lt_decode_err_code(lt_decode_err_t err)
 {
@@ -38,206 +32,118 @@ const char *lt_decode_err_code(lt_decode_err_t err)
     return "unknown";
 }
 
-/* ------------------------------------------------------------------ text */
-
-/* Length of the UTF-8 sequence at s[0..avail), or 0 if it is not valid. The
- * second-byte ranges exclude overlong forms (E0, F0), surrogates (ED) and
- * code points above U+10FFFF (F4); C0, C1 and F5..FF never start a sequence. */
-static size_t lt_utf8_seq_len(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    }
-    return n;
-}
-
-static int lt_is_control(unsigned char c)
-{
-    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
-}
-
-const char *lt_text_check(const char *s, size_t len, size_t *offset)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, n;
-
-    while (i < len) {
-        if (lt_is_control(u[i])) {
-            if (offset)
-                *offset = i;
-            return "control character";
-        }
-        n = lt_utf8_seq_len(u + i, len - i);
-        if (n == 0) {
-            if (offset)
-                *offset = i;
-            return "invalid UTF-8";
-        }
-        i += n;
-    }
-    return NULL;
-}
-
 /* ------------------------------------------------------------------ check */
 
+/* The validation emitter on lt_walk: the first fault stops the walk. */
 typedef struct {
-    lt_path_t path;
+    lt_decode_err_t err;
     char *errstr;
     size_t errstr_size;
 } lt_check_t;
 
-static lt_decode_err_t lt_check_message(lt_check_t *chk, const ProtobufCMessage *msg,
-                                        int depth);
+/* The path of the value being looked at; the message type at the root. */
+static const char *lt_check_where(const lt_walk_t *walk, lt_path_t *path,
+                                  const ProtobufCMessageDescriptor *desc)
+{
+    const char *where = lt_walk_path(walk, path);
 
-static lt_decode_err_t lt_check_string(lt_check_t *chk, const char *s)
+    return where[0] ? where : desc->name;
+}
+
+__attribute__((format(printf, 4, 5))) static lt_walk_step_t
+lt_check_fail(lt_check_t *chk, const lt_walk_t *walk, lt_decode_err_t err, const char *fmt, ...)
+{
+    lt_path_t path;
+    char what[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    lt_err(chk->errstr, chk->errstr_size, "%s: %s", lt_walk_path(walk, &path), what);
+    chk->err = err;
+    return LT_WALK_STOP;
+}
+
+static lt_walk_step_t lt_check_unknown(void *arg, const lt_walk_t *walk,
+                                       const ProtobufCMessage *msg)
+{
+    lt_check_t *chk = arg;
+    const ProtobufCMessageUnknownField *uf = msg->unknown_fields;
+    lt_path_t path;
+
+    if (msg->n_unknown_fields == 0)
+        return LT_WALK_NEXT;
+    lt_err(chk->errstr, chk->errstr_size, "%s: unknown field %u (wire type %d) in %s",
+           lt_check_where(walk, &path, msg->descriptor), (unsigned)uf->tag,
+           (int)uf->wire_type, msg->descriptor->name);
+    chk->err = LT_DECODE_UNKNOWN_FIELD;
+    return LT_WALK_STOP;
+}
+
+/* Only strings, enums and submessages can be wrong once unpacked. */
+static lt_walk_step_t lt_check_field(void *arg, const lt_walk_t *walk,
+                                     const ProtobufCFieldDescriptor *field)
+{
+    (void)arg;
+    (void)walk;
+    return field->type == PROTOBUF_C_TYPE_STRING || field->type == PROTOBUF_C_TYPE_ENUM ||
+                   field->type == PROTOBUF_C_TYPE_MESSAGE
+               ? LT_WALK_NEXT
+               : LT_WALK_SKIP;
+}
+
+static lt_walk_step_t lt_check_string(lt_check_t *chk, const lt_walk_t *walk, const char *s)
 {
     size_t off = 0;
-    const char *why;
+    const char *why = s ? lt_text_check(s, strlen(s), &off) : NULL;
 
-    if (s == NULL)
-        return LT_DECODE_OK;
-    why = lt_text_check(s, strlen(s), &off);
     if (why == NULL)
-        return LT_DECODE_OK;
-    lt_err(chk->errstr, chk->errstr_size, "%s: %s (byte 0x%02x at offset %zu)",
-           chk->path.buf, why, (unsigned char)s[off], off);
-    return LT_DECODE_BAD_TEXT;
+        return LT_WALK_NEXT;
+    return lt_check_fail(chk, walk, LT_DECODE_BAD_TEXT, "%s (byte 0x%02x at offset %zu)", why,
+                         (unsigned char)s[off], off);
 }
 
 /* proto3 enums are open: the unpacker keeps any number it reads. One the enum
  * does not define would be stored as a code nobody can read ("sex": 7). */
-static lt_decode_err_t lt_check_enum(lt_check_t *chk,
-                                     const ProtobufCFieldDescriptor *field, int32_t value)
+static lt_walk_step_t lt_check_enum(lt_check_t *chk, const lt_walk_t *walk,
+                                    const ProtobufCFieldDescriptor *field, int32_t value)
 {
     const ProtobufCEnumDescriptor *edesc = field->descriptor;
 
     if (protobuf_c_enum_descriptor_get_value(edesc, value) != NULL)
-        return LT_DECODE_OK;
-    lt_err(chk->errstr, chk->errstr_size, "%s: %d is not a value of %s", chk->path.buf,
-           (int)value, edesc->name);
-    return LT_DECODE_BAD_ENUM;
+        return LT_WALK_NEXT;
+    return lt_check_fail(chk, walk, LT_DECODE_BAD_ENUM, "%d is not a value of %s", (int)value,
+                         edesc->name);
 }
 
-/* Only strings, enums and submessages can be wrong once unpacked. */
-static int lt_check_needed(ProtobufCType type)
+static lt_walk_step_t lt_check_value(void *arg, const lt_walk_t *walk,
+                                     const ProtobufCFieldDescriptor *field, const void *member)
 {
-    return type == PROTOBUF_C_TYPE_STRING || type == PROTOBUF_C_TYPE_ENUM ||
-           type == PROTOBUF_C_TYPE_MESSAGE;
-}
+    lt_check_t *chk = arg;
 
-/* One value of a field, at member. */
-static lt_decode_err_t lt_check_value(lt_check_t *chk,
-                                      const ProtobufCFieldDescriptor *field,
-                                      const void *member, int depth)
-{
     if (field->type == PROTOBUF_C_TYPE_STRING)
-        return lt_check_string(chk, *(const char *const *)member);
+        return lt_check_string(chk, walk, *(const char *const *)member);
     if (field->type == PROTOBUF_C_TYPE_ENUM)
-        return lt_check_enum(chk, field, *(const int32_t *)member);
-    if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
-        const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)member;
-        return sub ? lt_check_message(chk, sub, depth + 1) : LT_DECODE_OK;
-    }
-    return LT_DECODE_OK;
+        return lt_check_enum(chk, walk, field, *(const int32_t *)member);
+    if (*(const void *const *)member == NULL)
+        return LT_WALK_NEXT; /* a hole in a repeated field of a hand-built tree */
+    return lt_check_fail(chk, walk, LT_DECODE_MALFORMED, "nested deeper than %d messages",
+                         LT_WALK_MAX_DEPTH);
 }
 
-static lt_decode_err_t lt_check_repeated(lt_check_t *chk,
-                                         const ProtobufCFieldDescriptor *field,
-                                         const ProtobufCMessage *msg, int depth)
-{
-    const char *base = (const char *)msg;
-    size_t n = *(const size_t *)(base + field->quantifier_offset);
-    const char *arr = *(const char *const *)(base + field->offset);
-    /* enums are stored as int32_t, strings and messages as pointers */
-    size_t size = field->type == PROTOBUF_C_TYPE_ENUM ? sizeof(int32_t) : sizeof(void *);
-    lt_decode_err_t err = LT_DECODE_OK;
-    size_t i, saved;
-
-    if (!lt_check_needed(field->type))
-        return LT_DECODE_OK;
-    for (i = 0; i < n && err == LT_DECODE_OK; i++) {
-        saved = lt_path_index(&chk->path, i);
-        err = lt_check_value(chk, field, arr + i * size, depth);
-        lt_path_pop(&chk->path, saved);
-    }
-    return err;
-}
-
-static lt_decode_err_t lt_check_field(lt_check_t *chk,
-                                      const ProtobufCFieldDescriptor *field,
-                                      const ProtobufCMessage *msg, int depth)
-{
-    const char *base = (const char *)msg;
-    lt_decode_err_t err;
-    size_t saved;
-
-    if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-        uint32_t which = *(const uint32_t *)(base + field->quantifier_offset);
-        if (which != field->id)
-            return LT_DECODE_OK; /* the union holds another member */
-    }
-    saved = lt_path_field(&chk->path, field->name);
-    if (field->label == PROTOBUF_C_LABEL_REPEATED)
-        err = lt_check_repeated(chk, field, msg, depth);
-    else
-        err = lt_check_value(chk, field, base + field->offset, depth);
-    lt_path_pop(&chk->path, saved);
-    return err;
-}
-
-static lt_decode_err_t lt_check_message(lt_check_t *chk, const ProtobufCMessage *msg,
-                                        int depth)
-{
-    const ProtobufCMessageDescriptor *desc = msg->descriptor;
-    lt_decode_err_t err = LT_DECODE_OK;
-    unsigned f;
-
-    if (depth > LT_PB_MAX_DEPTH) {
-        lt_err(chk->errstr, chk->errstr_size, "%s: nested deeper than %d messages",
-               lt_path_str(&chk->path, desc), LT_PB_MAX_DEPTH);
-        return LT_DECODE_MALFORMED;
-    }
-    if (msg->n_unknown_fields > 0) {
-        const ProtobufCMessageUnknownField *uf = &msg->unknown_fields[0];
-        lt_err(chk->errstr, chk->errstr_size, "%s: unknown field %u (wire type %d) in %s",
-               lt_path_str(&chk->path, desc), (unsigned)uf->tag, (int)uf->wire_type,
-               desc->name);
-        return LT_DECODE_UNKNOWN_FIELD;
-    }
-    for (f = 0; f < desc->n_fields && err == LT_DECODE_OK; f++)
-        err = lt_check_field(chk, &desc->fields[f], msg, depth);
-    return err;
-}
+static const lt_walk_visitor_t lt_check_visitor = {
+    .message_begin = lt_check_unknown,
+    .field_begin = lt_check_field,
+    .value = lt_check_value,
+};
 
 lt_decode_err_t lt_pb_check(const ProtobufCMessage *msg, char *errstr, size_t errstr_size)
 {
-    lt_check_t chk = {.errstr = errstr, .errstr_size = errstr_size};
+    lt_check_t chk = {LT_DECODE_OK, errstr, errstr_size};
 
-    return lt_check_message(&chk, msg, 0);
+    lt_walk_message(msg, &lt_check_visitor, &chk);
+    return chk.err;
 }
 
 /* ------------------------------------------------------------------ wire scan */
@@ -338,9 +244,9 @@ static lt_decode_err_t lt_wire_scan(lt_wire_t *w, const ProtobufCMessageDescript
     uint64_t key, vlen;
     unsigned index;
 
-    if (depth > LT_PB_MAX_DEPTH) {
+    if (depth > LT_WALK_MAX_DEPTH) {
         lt_err(w->errstr, w->errstr_size, "%s: nested deeper than %d messages",
-               w->path.buf, LT_PB_MAX_DEPTH);
+               w->path.buf, LT_WALK_MAX_DEPTH);
         return LT_DECODE_MALFORMED;
     }
     while (pos < len && err == LT_DECODE_OK) {
@@ -464,17 +370,4 @@ int lt_event_payload_hash(const Lienthong__V1__Event *ev, uint8_t out[LT_SHA256_
     lt_sha256(buf, len, out);
     free(buf);
     return 0;
-}
-
-char *lt_hex(const uint8_t *bytes, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 0x0F];
-    }
-    out[2 * len] = '\0';
-    return out;
 }

@@ -1,9 +1,10 @@
 /* lt_codec — the wire format with hard limits.
  *
  * Decoding never trusts its input: the size is capped before unpacking, unknown
- * fields anywhere in the tree are rejected, every string must be valid UTF-8
- * without control characters other than tab/newline, every enum field a value
- * of its enum. Every failure carries a
+ * fields anywhere in the tree are rejected, every string must be text by the
+ * one text rule (lt_utf8: strict UTF-8, no C0 or C1 control character and no
+ * DEL, but tab, newline and carriage return), every enum field a value of its enum. The checks are
+ * the validation emitter on the one tree walker (lt_walk). Every failure carries a
  * reason code (stable, machine-readable, stored in the quarantine table) and a
  * human sentence naming the field. */
 #ifndef LT_CODEC_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "lienthong/v1/lienthong.pb-c.h"
+#include "lt_utf8.h" /* lt_text_check: the rule every decoded string passes */
 
 #define LT_SHA256_LEN 32
 
@@ -63,18 +65,12 @@ Lienthong__V1__Batch *lt_batch_decode(const uint8_t *buf, size_t len, size_t max
                                       lt_decode_err_t *err, char *errstr,
                                       size_t errstr_size);
 
-/* Walk a decoded message tree: no unknown fields, all strings valid text, every
+/* Check a decoded message tree (the values the packer would write, see
+ * lt_walk): no unknown fields, all strings valid text (lt_text_check), every
  * enum field a value its enum defines (proto3 enums are open on the wire, so the
  * unpacker keeps any number; a code nobody can read is refused here instead).
  * On failure errstr names the field path, e.g. "events[3].dossier.applicant.full". */
 lt_decode_err_t lt_pb_check(const ProtobufCMessage *msg, char *errstr, size_t errstr_size);
-
-/* Check that s[0..len) is strict UTF-8 (no overlong forms, no surrogates, nothing
- * above U+10FFFF) without control characters other than tab, newline and carriage
- * return (NUL and DEL are control characters). Returns NULL for valid text, else
- * "invalid UTF-8" or "control character" with the offending byte offset in *offset
- * (when offset is not NULL). lt_json_pb validates strings with the same rule. */
-const char *lt_text_check(const char *s, size_t len, size_t *offset);
 
 /* Pack any message into a malloc'd buffer; *len receives its size. NULL on OOM. */
 uint8_t *lt_pb_pack(const ProtobufCMessage *msg, size_t *len);
@@ -84,8 +80,5 @@ void lt_sha256(const void *buf, size_t len, uint8_t out[LT_SHA256_LEN]);
 /* SHA-256 of the serialized payload message (civil_record or dossier) of ev.
  * Returns 0 and fills out, or -1 when the event has no payload. */
 int lt_event_payload_hash(const Lienthong__V1__Event *ev, uint8_t out[LT_SHA256_LEN]);
-
-/* Lower-case hex of len bytes into out (2*len+1 bytes). Returns out. */
-char *lt_hex(const uint8_t *bytes, size_t len, char *out);
 
 #endif

@@ -6,21 +6,18 @@
  * default pointer (protobuf_c_empty_string), which free_unpacked never frees. */
 #include "lt_json_pb.h"
 
-#include "lt_buf.h"
-#include "lt_path.h"
-
 #include <float.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lt_codec.h"
+#include "lt_buf.h"
+#include "lt_path.h"
+#include "lt_utf8.h"
+#include "lt_walk.h"
 
-/* The proto has no recursive types; deeper JSON is not one of our messages. */
-#define LT_JP_MAX_DEPTH 16
 #define LT_JP_NAME_MAX 128
 #define LT_JP_DESCR_MAX 80
 
@@ -38,14 +35,13 @@ typedef struct {
 } lt_jp_int_t;
 
 static int lt_jp_fill(lt_jp_t *jp, ProtobufCMessage *msg, const json_t *json, int depth);
-static json_t *lt_pj_message(const ProtobufCMessage *msg, int depth);
 
 /* ------------------------------------------------------------------ names */
 
 /* protoc's JSON name: drop each '_' and upper-case the letter after it. protobuf-c
- * 1.4 descriptors carry no json_name, so it is derived here. Returns NULL if the
- * name does not fit (no real proto has such names). */
-static const char *lt_json_name(const char *name, char *out, size_t size)
+ * 1.4 descriptors carry no json_name, so it is derived here. Returns its length,
+ * or 0 if it does not fit out with its NUL (no real proto has such names). */
+static size_t lt_json_name(const char *name, char *out, size_t size)
 {
     size_t n = 0;
     int upper = 0;
@@ -56,7 +52,7 @@ static const char *lt_json_name(const char *name, char *out, size_t size)
             continue;
         }
         if (n + 1 >= size)
-            return NULL;
+            return 0;
         if (upper && *name >= 'a' && *name <= 'z')
             out[n++] = (char)(*name - 'a' + 'A');
         else
@@ -64,15 +60,13 @@ static const char *lt_json_name(const char *name, char *out, size_t size)
         upper = 0;
     }
     out[n] = '\0';
-    return out;
+    return n;
 }
 
 static const char *lt_field_json_name(const ProtobufCFieldDescriptor *field, char *out,
                                       size_t size)
 {
-    const char *name = lt_json_name(field->name, out, size);
-
-    return name ? name : field->name;
+    return lt_json_name(field->name, out, size) ? out : field->name;
 }
 
 static int lt_field_matches(const ProtobufCFieldDescriptor *field, const char *key)
@@ -528,38 +522,6 @@ static int lt_jp_enum(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
 
 /* ------------------------------------------------------------------ fields */
 
-/* Strings and messages are pointers: presence without a has_ flag. */
-static int lt_type_is_pointer(ProtobufCType type)
-{
-    return type == PROTOBUF_C_TYPE_STRING || type == PROTOBUF_C_TYPE_MESSAGE;
-}
-
-static size_t lt_type_size(ProtobufCType type)
-{
-    switch (type) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return sizeof(uint64_t);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_FLOAT:
-        return sizeof(float);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
-    default:
-        return sizeof(uint32_t); /* 32-bit integers and enums */
-    }
-}
-
 /* A submessage is linked into its parent before it is filled, so that the
  * parent's free_unpacked also releases a half-built child. */
 static int lt_jp_submessage(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
@@ -569,8 +531,8 @@ static int lt_jp_submessage(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
 
     if (!json_is_object(json))
         return lt_jp_expected(jp, "an object", json);
-    if (depth >= LT_JP_MAX_DEPTH)
-        return lt_jp_fail(jp, "nested deeper than %d messages", LT_JP_MAX_DEPTH);
+    if (depth >= LT_WALK_MAX_DEPTH)
+        return lt_jp_fail(jp, "nested deeper than %d messages", LT_WALK_MAX_DEPTH);
     *dst = malloc(desc->sizeof_message);
     if (*dst == NULL)
         return lt_jp_fail(jp, "out of memory");
@@ -608,7 +570,7 @@ static int lt_jp_repeated(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
                           const json_t *json, ProtobufCMessage *msg, int depth)
 {
     char *base = (char *)msg, *arr;
-    size_t n, i, size = lt_type_size(field->type), saved;
+    size_t n, i, size = lt_pb_value_size(field->type), saved;
 
     if (!json_is_array(json))
         return lt_jp_expected(jp, "an array", json);
@@ -665,7 +627,7 @@ static int lt_jp_field(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
         /* proto2 and proto3 `optional` scalars carry a has_ flag */
         if (rc == 0 && field->label == PROTOBUF_C_LABEL_OPTIONAL &&
             !(field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-            !lt_type_is_pointer(field->type))
+            !lt_pb_is_pointer(field->type))
             *(protobuf_c_boolean *)(base + field->quantifier_offset) = 1;
     }
     if (rc == 0)
@@ -753,212 +715,19 @@ ProtobufCMessage *lt_json_to_pb(const ProtobufCMessageDescriptor *desc,
 
 /* ------------------------------------------------------------------ to JSON */
 
-static json_t *lt_b64_encode(const uint8_t *data, size_t len)
-{
-    static const char abc[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = (len + 2) / 3 * 4, i, o = 0;
-    char *out = malloc(n + 1);
-    json_t *json;
-    uint32_t acc;
-
-    if (out == NULL)
-        return NULL;
-    for (i = 0; i < len; i += 3) {
-        acc = (uint32_t)data[i] << 16;
-        if (i + 1 < len)
-            acc |= (uint32_t)data[i + 1] << 8;
-        if (i + 2 < len)
-            acc |= data[i + 2];
-        out[o++] = abc[acc >> 18 & 63];
-        out[o++] = abc[acc >> 12 & 63];
-        out[o++] = i + 1 < len ? abc[acc >> 6 & 63] : '=';
-        out[o++] = i + 2 < len ? abc[acc & 63] : '=';
-    }
-    out[o] = '\0';
-    json = json_stringn(out, o);
-    free(out);
-    return json;
-}
-
-/* NaN and the infinities are strings in proto3 JSON (and json_real refuses them). */
-static json_t *lt_pj_double(double d)
-{
-    if (isnan(d))
-        return json_string("NaN");
-    if (isinf(d))
-        return json_string(d > 0 ? "Infinity" : "-Infinity");
-    return json_real(d);
-}
-
-static json_t *lt_pj_enum(const ProtobufCFieldDescriptor *field, int32_t v)
-{
-    const ProtobufCEnumValue *ev =
-        protobuf_c_enum_descriptor_get_value(field->descriptor, v);
-
-    return ev ? json_string(ev->name) : json_integer(v);
-}
-
-/* 64-bit integers are strings: JSON readers often hold numbers in doubles. */
-static json_t *lt_pj_int64(const ProtobufCFieldDescriptor *field, const void *member)
-{
-    char buf[24];
-
-    if (field->type == PROTOBUF_C_TYPE_UINT64 || field->type == PROTOBUF_C_TYPE_FIXED64)
-        snprintf(buf, sizeof(buf), "%" PRIu64, *(const uint64_t *)member);
-    else
-        snprintf(buf, sizeof(buf), "%" PRId64, *(const int64_t *)member);
-    return json_string(buf);
-}
-
-/* One value; NULL on OOM or for a string that is not UTF-8 (jansson refuses it). */
-static json_t *lt_pj_value(const ProtobufCFieldDescriptor *field, const void *member,
-                           int depth)
-{
-    switch (field->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-        return json_integer(*(const int32_t *)member);
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        return json_integer(*(const uint32_t *)member);
-    case PROTOBUF_C_TYPE_FLOAT:
-        return lt_pj_double(*(const float *)member);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return lt_pj_double(*(const double *)member);
-    case PROTOBUF_C_TYPE_BOOL:
-        return json_boolean(*(const protobuf_c_boolean *)member);
-    case PROTOBUF_C_TYPE_ENUM:
-        return lt_pj_enum(field, *(const int32_t *)member);
-    case PROTOBUF_C_TYPE_STRING:
-        return json_string(*(const char *const *)member);
-    case PROTOBUF_C_TYPE_BYTES:
-        return lt_b64_encode(((const ProtobufCBinaryData *)member)->data,
-                             ((const ProtobufCBinaryData *)member)->len);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return lt_pj_message(*(const ProtobufCMessage *const *)member, depth + 1);
-    default:
-        return lt_pj_int64(field, member);
-    }
-}
-
-static int lt_pj_is_default(const ProtobufCFieldDescriptor *field, const void *member)
-{
-    const char *str;
-
-    switch (field->type) {
-    case PROTOBUF_C_TYPE_FLOAT:
-        return *(const float *)member == 0;
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return *(const double *)member == 0;
-    case PROTOBUF_C_TYPE_BOOL:
-        return !*(const protobuf_c_boolean *)member;
-    case PROTOBUF_C_TYPE_STRING:
-        str = *(const char *const *)member;
-        return str == NULL || *str == '\0';
-    case PROTOBUF_C_TYPE_BYTES:
-        return ((const ProtobufCBinaryData *)member)->len == 0;
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return *(const void *const *)member == NULL;
-    default:
-        return lt_type_size(field->type) == 8 ? *(const uint64_t *)member == 0
-                                              : *(const uint32_t *)member == 0;
-    }
-}
-
-/* Whether a singular field is emitted, with the presence rules of the packer. */
-static int lt_pj_present(const ProtobufCFieldDescriptor *field,
-                         const ProtobufCMessage *msg)
-{
-    const char *base = (const char *)msg;
-    const void *member = base + field->offset;
-    int pointer = lt_type_is_pointer(field->type);
-    const void *ptr = pointer ? *(const void *const *)member : NULL;
-
-    if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-        if (*(const uint32_t *)(base + field->quantifier_offset) != field->id)
-            return 0;
-        return !pointer || (ptr != NULL && ptr != field->default_value);
-    }
-    switch (field->label) {
-    case PROTOBUF_C_LABEL_REQUIRED:
-        return 1;
-    case PROTOBUF_C_LABEL_OPTIONAL:
-        if (pointer)
-            return ptr != NULL && ptr != field->default_value;
-        return *(const protobuf_c_boolean *)(base + field->quantifier_offset);
-    default:
-        return !lt_pj_is_default(field, member);
-    }
-}
-
-static json_t *lt_pj_repeated(const ProtobufCFieldDescriptor *field,
-                              const ProtobufCMessage *msg, int depth)
-{
-    const char *base = (const char *)msg;
-    size_t n = *(const size_t *)(base + field->quantifier_offset), i;
-    const char *arr = *(const char *const *)(base + field->offset);
-    size_t size = lt_type_size(field->type);
-    json_t *json = json_array();
-
-    for (i = 0; json && i < n; i++) {
-        if (json_array_append_new(json, lt_pj_value(field, arr + i * size, depth)) < 0) {
-            json_decref(json);
-            json = NULL;
-        }
-    }
-    return json;
-}
-
-/* NULL for a NULL message (a hole in a repeated field of a hand-built tree). */
-static json_t *lt_pj_message(const ProtobufCMessage *msg, int depth)
-{
-    const ProtobufCFieldDescriptor *field;
-    char name[LT_JP_NAME_MAX];
-    json_t *json, *value;
-    unsigned f;
-
-    if (msg == NULL || depth > LT_JP_MAX_DEPTH)
-        return NULL;
-    json = json_object();
-    for (f = 0; json && f < msg->descriptor->n_fields; f++) {
-        field = &msg->descriptor->fields[f];
-        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
-            if (*(const size_t *)((const char *)msg + field->quantifier_offset) == 0)
-                continue;
-            value = lt_pj_repeated(field, msg, depth);
-        } else if (lt_pj_present(field, msg)) {
-            value = lt_pj_value(field, (const char *)msg + field->offset, depth);
-        } else {
-            continue;
-        }
-        /* set_new steals value, also on failure, and fails on a NULL value */
-        if (json_object_set_new(json, lt_field_json_name(field, name, sizeof(name)),
-                                value) < 0) {
-            json_decref(json);
-            json = NULL;
-        }
-    }
-    return json;
-}
-
-json_t *lt_pb_to_json(const ProtobufCMessage *msg)
-{
-    return lt_pj_message(msg, 0);
-}
-
-/* ------------------------------------------------------- to JSON text, fast */
-
-/* The same JSON as json_dumps(lt_pb_to_json(msg), JSON_COMPACT), written
- * straight into a buffer: the sink does this for every applied event, and
- * building a jansson tree per event was most of its CPU time. */
-static void lt_pw_message(const ProtobufCMessage *msg, lt_buf_t *out, int depth);
+/* The JSON emitter on lt_walk, writing text straight into a buffer: the sink
+ * does this for every applied event, and building a jansson tree per event was
+ * most of its CPU time. Compact, fields in descriptor order. */
+typedef struct {
+    lt_buf_t *out;
+    int need_comma; /* something was written at this level since its bracket */
+} lt_pw_t;
 
 static void lt_pw_string(const char *s, lt_buf_t *out)
 {
     static const char hex[] = "0123456789abcdef";
     const char *run = s;
+
     lt_buf_append(out, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -982,8 +751,91 @@ static void lt_pw_string(const char *s, lt_buf_t *out)
     lt_buf_append(out, "\"", 1);
 }
 
-static void lt_pw_value(const ProtobufCFieldDescriptor *field, const void *member,
-                        lt_buf_t *out, int depth)
+/* "jsonName": in one append (field names are identifiers: nothing to escape). */
+static void lt_pw_key(const ProtobufCFieldDescriptor *field, lt_buf_t *out)
+{
+    char key[LT_JP_NAME_MAX + 3];
+    size_t n = lt_json_name(field->name, key + 1, LT_JP_NAME_MAX);
+
+    if (n == 0) {
+        lt_pw_string(field->name, out);
+        lt_buf_append(out, ":", 1);
+        return;
+    }
+    key[0] = '"';
+    key[n + 1] = '"';
+    key[n + 2] = ':';
+    lt_buf_append(out, key, n + 3);
+}
+
+/* Standard base64 with padding, as proto3 JSON writes bytes. */
+static void lt_pw_base64(const ProtobufCBinaryData *bytes, lt_buf_t *out)
+{
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const uint8_t *data = bytes->data;
+    size_t len = bytes->len, i;
+    char quad[4];
+    uint32_t acc;
+
+    lt_buf_append(out, "\"", 1);
+    for (i = 0; i < len; i += 3) {
+        acc = (uint32_t)data[i] << 16;
+        if (i + 1 < len)
+            acc |= (uint32_t)data[i + 1] << 8;
+        if (i + 2 < len)
+            acc |= data[i + 2];
+        quad[0] = abc[acc >> 18 & 63];
+        quad[1] = abc[acc >> 12 & 63];
+        quad[2] = i + 1 < len ? abc[acc >> 6 & 63] : '=';
+        quad[3] = i + 2 < len ? abc[acc & 63] : '=';
+        lt_buf_append(out, quad, 4);
+    }
+    lt_buf_append(out, "\"", 1);
+}
+
+/* NaN and the infinities are strings in proto3 JSON; other numbers are written
+ * as jansson writes a real (%.17g, always with '.' or 'e'), as they always were. */
+static void lt_pw_real(double d, lt_buf_t *out)
+{
+    json_t *real;
+    char *text;
+
+    if (isnan(d) || isinf(d)) {
+        lt_pw_string(isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity", out);
+        return;
+    }
+    real = json_real(d);
+    text = real ? json_dumps(real, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    lt_buf_puts(out, text ? text : "null");
+    free(text);
+    json_decref(real);
+}
+
+static void lt_pw_enum(const ProtobufCFieldDescriptor *field, int32_t v, lt_buf_t *out)
+{
+    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(field->descriptor, v);
+
+    if (ev)
+        lt_pw_string(ev->name, out);
+    else
+        lt_buf_i64(out, v);
+}
+
+/* 64-bit integers are strings: JSON readers often hold numbers in doubles. */
+static void lt_pw_int64(const ProtobufCFieldDescriptor *field, const void *member,
+                        lt_buf_t *out)
+{
+    lt_buf_append(out, "\"", 1);
+    if (field->type == PROTOBUF_C_TYPE_UINT64 || field->type == PROTOBUF_C_TYPE_FIXED64)
+        lt_buf_u64(out, *(const uint64_t *)member);
+    else
+        lt_buf_i64(out, *(const int64_t *)member);
+    lt_buf_append(out, "\"", 1);
+}
+
+static void lt_pw_scalar(const ProtobufCFieldDescriptor *field, const void *member,
+                         lt_buf_t *out)
 {
     switch (field->type) {
     case PROTOBUF_C_TYPE_INT32:
@@ -995,91 +847,116 @@ static void lt_pw_value(const ProtobufCFieldDescriptor *field, const void *membe
     case PROTOBUF_C_TYPE_FIXED32:
         lt_buf_u64(out, *(const uint32_t *)member);
         return;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        lt_buf_append(out, "\"", 1);
-        lt_buf_i64(out, *(const int64_t *)member);
-        lt_buf_append(out, "\"", 1);
-        return;
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        lt_buf_append(out, "\"", 1);
-        lt_buf_u64(out, *(const uint64_t *)member);
-        lt_buf_append(out, "\"", 1);
-        return;
     case PROTOBUF_C_TYPE_BOOL:
         lt_buf_puts(out, *(const protobuf_c_boolean *)member ? "true" : "false");
         return;
-    case PROTOBUF_C_TYPE_ENUM: {
-        int32_t v = *(const int32_t *)member;
-        const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(field->descriptor, v);
-        if (ev)
-            lt_pw_string(ev->name, out);
-        else
-            lt_buf_i64(out, v);
+    case PROTOBUF_C_TYPE_ENUM:
+        lt_pw_enum(field, *(const int32_t *)member, out);
         return;
-    }
     case PROTOBUF_C_TYPE_STRING:
         lt_pw_string(*(const char *const *)member, out);
         return;
-    case PROTOBUF_C_TYPE_MESSAGE:
-        lt_pw_message(*(const ProtobufCMessage *const *)member, out, depth + 1);
+    case PROTOBUF_C_TYPE_FLOAT:
+        lt_pw_real(*(const float *)member, out);
         return;
-    default: {
-        /* floats, doubles, bytes: rare in the model; take the general path */
-        json_t *json = lt_pj_value(field, member, depth);
-        char *text = json ? json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-        lt_buf_puts(out, text ? text : "null");
-        free(text);
-        json_decref(json);
-    }
+    case PROTOBUF_C_TYPE_DOUBLE:
+        lt_pw_real(*(const double *)member, out);
+        return;
+    case PROTOBUF_C_TYPE_BYTES:
+        lt_pw_base64(member, out);
+        return;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        /* a hole in a repeated field, or deeper than any message of ours */
+        lt_buf_puts(out, "null");
+        return;
+    default:
+        lt_pw_int64(field, member, out);
     }
 }
 
-static void lt_pw_message(const ProtobufCMessage *msg, lt_buf_t *out, int depth)
+/* A new item at this level: a comma if the level holds one already, then the
+ * key (of a field) and the opening bracket (of a message or a list), after
+ * which the next item needs no comma. */
+static void lt_pw_open(lt_pw_t *pw, const ProtobufCFieldDescriptor *key, const char *bracket)
 {
-    char name[LT_JP_NAME_MAX];
-    int first = 1;
-    if (msg == NULL || depth > LT_JP_MAX_DEPTH) {
-        lt_buf_puts(out, "null");
-        return;
-    }
-    lt_buf_append(out, "{", 1);
-    for (unsigned f = 0; f < msg->descriptor->n_fields; f++) {
-        const ProtobufCFieldDescriptor *field = &msg->descriptor->fields[f];
-        const char *member = (const char *)msg + field->offset;
-        size_t n = 0;
-        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
-            n = *(const size_t *)((const char *)msg + field->quantifier_offset);
-            if (n == 0)
-                continue;
-        } else if (!lt_pj_present(field, msg)) {
-            continue;
-        }
-        if (!first)
-            lt_buf_append(out, ",", 1);
-        first = 0;
-        lt_pw_string(lt_field_json_name(field, name, sizeof(name)), out);
-        lt_buf_append(out, ":", 1);
-        if (field->label != PROTOBUF_C_LABEL_REPEATED) {
-            lt_pw_value(field, member, out, depth);
-            continue;
-        }
-        const char *arr = *(const char *const *)member;
-        size_t size = lt_type_size(field->type);
-        lt_buf_append(out, "[", 1);
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                lt_buf_append(out, ",", 1);
-            lt_pw_value(field, arr + i * size, out, depth);
-        }
-        lt_buf_append(out, "]", 1);
-    }
-    lt_buf_append(out, "}", 1);
+    if (pw->need_comma)
+        lt_buf_append(pw->out, ",", 1);
+    if (key)
+        lt_pw_key(key, pw->out);
+    if (bracket)
+        lt_buf_append(pw->out, bracket, 1);
+    pw->need_comma = 0;
 }
+
+/* The end of an item, with its closing bracket if it has one. */
+static void lt_pw_close(lt_pw_t *pw, const char *bracket)
+{
+    if (bracket)
+        lt_buf_append(pw->out, bracket, 1);
+    pw->need_comma = 1;
+}
+
+static lt_walk_step_t lt_pw_message_begin(void *arg, const lt_walk_t *walk,
+                                          const ProtobufCMessage *msg)
+{
+    (void)walk;
+    (void)msg;
+    lt_pw_open(arg, NULL, "{");
+    return LT_WALK_NEXT;
+}
+
+static lt_walk_step_t lt_pw_message_end(void *arg, const lt_walk_t *walk,
+                                        const ProtobufCMessage *msg)
+{
+    (void)walk;
+    (void)msg;
+    lt_pw_close(arg, "}");
+    return LT_WALK_NEXT;
+}
+
+static lt_walk_step_t lt_pw_field_begin(void *arg, const lt_walk_t *walk,
+                                        const ProtobufCFieldDescriptor *field)
+{
+    (void)walk;
+    lt_pw_open(arg, field, field->label == PROTOBUF_C_LABEL_REPEATED ? "[" : NULL);
+    return LT_WALK_NEXT;
+}
+
+static lt_walk_step_t lt_pw_field_end(void *arg, const lt_walk_t *walk,
+                                      const ProtobufCFieldDescriptor *field)
+{
+    (void)walk;
+    lt_pw_close(arg, field->label == PROTOBUF_C_LABEL_REPEATED ? "]" : NULL);
+    return LT_WALK_NEXT;
+}
+
+static lt_walk_step_t lt_pw_value(void *arg, const lt_walk_t *walk,
+                                  const ProtobufCFieldDescriptor *field, const void *member)
+{
+    lt_pw_t *pw = arg;
+
+    (void)walk;
+    lt_pw_open(pw, NULL, NULL);
+    lt_pw_scalar(field, member, pw->out);
+    lt_pw_close(pw, NULL);
+    return LT_WALK_NEXT;
+}
+
+static const lt_walk_visitor_t lt_pw_visitor = {
+    .message_begin = lt_pw_message_begin,
+    .message_end = lt_pw_message_end,
+    .field_begin = lt_pw_field_begin,
+    .field_end = lt_pw_field_end,
+    .value = lt_pw_value,
+};
 
 void lt_pb_write_json(const ProtobufCMessage *msg, lt_buf_t *out)
 {
-    lt_pw_message(msg, out, 0);
+    lt_pw_t pw = {out, 0};
+
+    if (msg == NULL) {
+        lt_buf_puts(out, "null");
+        return;
+    }
+    lt_walk_message(msg, &lt_pw_visitor, &pw);
 }

@@ -6,7 +6,9 @@
  * name (the numbers of defined values accepted too; other numbers refused, as
  * lt_pb_check refuses them on the wire); default values omitted on output;
  * null means absent.
- * No per-message code: one walker serves every message type. */
+ * No per-message code: the descriptors drive both directions. Output is the
+ * JSON emitter on the one tree walker (lt_walk); input is a parser of the
+ * jansson tree that shares the walker's descriptor helpers. */
 #ifndef LT_JSON_PB_H
 #define LT_JSON_PB_H
 
@@ -23,11 +25,10 @@
 ProtobufCMessage *lt_json_to_pb(const ProtobufCMessageDescriptor *desc, const json_t *json,
                                 char *errstr, size_t errstr_size);
 
-/* The proto3 JSON form of msg; a new reference, NULL on OOM. */
-json_t *lt_pb_to_json(const ProtobufCMessage *msg);
-
 struct lt_buf;
-/* Append the same JSON, compact, to out without building a tree (hot path). */
+/* Append the proto3 JSON form of msg, compact, fields in descriptor order, to
+ * out (the one JSON writer; the sink's hot path). Where a json_t is needed,
+ * json_loads the text. A NULL msg is written as null. */
 void lt_pb_write_json(const ProtobufCMessage *msg, struct lt_buf *out);
 
 #endif

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "lt_buf.h"
 #include "lt_codec.h"
 #include "lt_util.h"
 

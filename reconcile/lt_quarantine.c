@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "lt_buf.h"
 #include "lt_codec.h"
 #include "lt_json_pb.h"
 #include "lt_pg.h"
@@ -72,8 +73,11 @@ static void lt_q_show_content(const uint8_t *raw, size_t len, FILE *out)
         fprintf(out, "batch:       commune %s, seq %" PRIu64 "..%" PRIu64 ", %zu events\n",
                 batch->commune_code, batch->first_seq, batch->last_seq, batch->n_events);
         if (batch->n_events) {
-            json_t *first = lt_pb_to_json(&batch->events[0]->base);
-            char *text = json_dumps(first, JSON_INDENT(2));
+            lt_buf_t compact = {0};
+            lt_pb_write_json(&batch->events[0]->base, &compact);
+            json_t *first = json_loads(lt_buf_cstr(&compact), 0, NULL);
+            char *text = first ? json_dumps(first, JSON_INDENT(2)) : NULL;
+            lt_buf_free(&compact);
             fprintf(out, "first event:\n%s\n", text ? text : "?");
             free(text);
             json_decref(first);

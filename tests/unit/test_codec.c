@@ -1,6 +1,7 @@
 /* test_codec — wire decoding under limits, the message checker, payload hashes. */
 #include "lt_codec.h"
 
+#include "lt_buf.h"
 #include "lt_test.h"
 
 /* A Batch with a birth record event and a dossier event, built on the stack.
@@ -343,6 +344,13 @@ static void test_bad_text(void)
     sample_init(&s);
     s.hist[1].by = "cb\x7F";
     expect_sample_error(&s, LT_DECODE_BAD_TEXT, "events[1].dossier.history[1].by");
+
+    /* a C1 control (U+0085) is refused on the wire as the rules refuse it */
+    sample_init(&s);
+    s.child_name.given = "An\xC2\x85";
+    expect_sample_error(&s, LT_DECODE_BAD_TEXT,
+                        "events[0].civil_record.birth.child.name.given: control character "
+                        "(byte 0xc2 at offset 2)");
 }
 
 /* protobuf-c would cut "ab\0cd" to "ab"; the wire scan refuses it instead. */
@@ -419,10 +427,13 @@ static void test_text_check(void)
         {"\xEF\xBF\xBF", 0, NULL, 0},         /* U+FFFF */
         {"\xF0\x9F\x98\x80", 0, NULL, 0},     /* U+1F600 */
         {"\xF4\x8F\xBF\xBF", 0, NULL, 0},     /* U+10FFFF */
-        {"\xC2\x80", 0, NULL, 0},             /* U+0080, smallest two-byte */
+        {"\xC2\xA0", 0, NULL, 0},             /* U+00A0, smallest two-byte text */
         {"ab\x01", 0, "control character", 2},
         {"\x7F", 0, "control character", 0},
         {"a\0b", 3, "control character", 1},
+        {"\xC2\x80", 0, "control character", 0},  /* U+0080: C1 controls, refused */
+        {"ab\xC2\x85", 0, "control character", 2}, /* U+0085 NEXT LINE */
+        {"\xC2\x9F", 0, "control character", 0},  /* U+009F, the last of them */
         {"a\x80", 0, "invalid UTF-8", 1},     /* lone continuation */
         {"\xC0\xAF", 0, "invalid UTF-8", 0},  /* overlong two-byte */
         {"\xC1\xBF", 0, "invalid UTF-8", 0},

@@ -1,5 +1,7 @@
-/* The sink's fast JSON writer must produce exactly what the jansson path
- * produces, for every sample message in tests/data/json_pb. */
+/* The one JSON writer (lt_pb_write_json, the sink's hot path) against expected
+ * text: every sample message in tests/data/json_pb is canonical proto3 JSON
+ * with its fields in descriptor order, so read into a message and written
+ * again it must come out as the file's own text, compacted, byte for byte. */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,16 @@
 #include "lt_json_pb.h"
 #include "lt_test.h"
 
+/* The root type of a sample, by the fields only it has. */
+static const ProtobufCMessageDescriptor *sample_type(const json_t *json)
+{
+    if (json_object_get(json, "signature"))
+        return &lienthong__v1__signed_batch__descriptor;
+    if (json_object_get(json, "events"))
+        return &lienthong__v1__batch__descriptor;
+    return &lienthong__v1__event__descriptor;
+}
+
 static void check_file(const char *path)
 {
     char errstr[512];
@@ -19,25 +31,23 @@ static void check_file(const char *path)
     ASSERT_TRUE(json != NULL);
     if (!json)
         return;
-    const ProtobufCMessageDescriptor *desc = json_object_get(json, "events")
-                                                 ? &lienthong__v1__batch__descriptor
-                                                 : &lienthong__v1__event__descriptor;
-    ProtobufCMessage *msg = lt_json_to_pb(desc, json, errstr, sizeof(errstr));
+    ProtobufCMessage *msg = lt_json_to_pb(sample_type(json), json, errstr, sizeof(errstr));
+    char *expect = json_dumps(json, JSON_COMPACT);
     json_decref(json);
-    if (!msg) /* not every sample is an Event or a Batch */
-        return;
-    json_t *tree = lt_pb_to_json(msg);
-    char *expect = json_dumps(tree, JSON_COMPACT);
-    lt_buf_t out = {0};
-    lt_pb_write_json(msg, &out);
-    ASSERT_EQ_STR(lt_buf_cstr(&out), expect);
+    ASSERT_TRUE(msg != NULL);
+    if (msg) {
+        lt_buf_t out = {0};
+        lt_pb_write_json(msg, &out);
+        ASSERT_EQ_STR(lt_buf_cstr(&out), expect);
+        lt_buf_free(&out);
+        protobuf_c_message_free_unpacked(msg, NULL);
+    } else {
+        fprintf(stderr, "  %s: %s\n", path, errstr);
+    }
     free(expect);
-    json_decref(tree);
-    lt_buf_free(&out);
-    protobuf_c_message_free_unpacked(msg, NULL);
 }
 
-static void test_samples_match_jansson(void)
+static void test_samples_written_as_given(void)
 {
     char dir[512];
     const char *data = getenv("LT_TEST_DATA");
@@ -59,24 +69,23 @@ static void test_samples_match_jansson(void)
     ASSERT_TRUE(files >= 3);
 }
 
+/* Quotes, backslashes, tab and a C0 control (which the decoder refuses, but a
+ * hand-built tree can hold) are escaped; UTF-8 is written as it is. */
 static void test_escapes(void)
 {
     Lienthong__V1__PersonName name;
     lienthong__v1__person_name__init(&name);
     name.full = (char *)"Nguyễn \"Tí\" \\ \x01 tab\there";
-    json_t *tree = lt_pb_to_json(&name.base);
-    char *expect = json_dumps(tree, JSON_COMPACT);
     lt_buf_t out = {0};
     lt_pb_write_json(&name.base, &out);
-    ASSERT_EQ_STR(lt_buf_cstr(&out), expect);
-    free(expect);
-    json_decref(tree);
+    ASSERT_EQ_STR(lt_buf_cstr(&out),
+                  "{\"full\":\"Nguyễn \\\"Tí\\\" \\\\ \\u0001 tab\\there\"}");
     lt_buf_free(&out);
 }
 
 int main(void)
 {
-    RUN_TEST(test_samples_match_jansson);
+    RUN_TEST(test_samples_written_as_given);
     RUN_TEST(test_escapes);
     return LT_TEST_EXIT();
 }

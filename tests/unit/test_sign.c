@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "lt_buf.h"
 #include "lt_codec.h"
 #include "lt_test.h"
 #include "lt_util.h"
