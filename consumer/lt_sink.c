@@ -11,10 +11,12 @@
 
 #include "lt_fault.h"
 #include "lt_kafka.h"
+#include "lt_kafka_stats.h"
 #include "lt_log.h"
 #include "lt_pg.h"
 #include "lt_plan.h"
 #include "lt_registry.h"
+#include "lt_sink_metrics.h"
 #include "lt_store.h"
 #include "lt_systemd.h"
 #include "lt_topic.h"
@@ -52,6 +54,9 @@ const lt_conf_opt_t lt_sink_conf_table[] = {
         "seconds between progress lines (0 = off)"),
     OPT("sink", "replication_factor", LT_CONF_INT, "-1", replication_factor, -1, 16,
         "replication factor of provisioned topics (-1 = broker default)"),
+    OPT("sink", "http_listen", LT_CONF_STR, NULL, http_listen, 0, 0,
+        "HOST:PORT serving /metrics, /healthz and /readyz (e.g. 127.0.0.1:9465); unset = no"
+        " HTTP port"),
     {NULL, NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
@@ -66,6 +71,7 @@ typedef struct lt_sink {
     size_t n_held;
     lt_msg_t *msgs;
     int fatal; /* a permanent error was logged: the loop ends, the process exits 1 */
+    lt_sink_metrics_t *metrics;
 } lt_sink_t;
 
 /* What an operator can do about a permanent database error. */
@@ -97,6 +103,7 @@ static int lt_sink_pg_trouble(lt_sink_t *sink, lt_pg_rc_t rc, const char *during
     if (*backoff == 200)
         lt_warn("province database unavailable, waiting for it", "during=%s error=\"%s\"", during,
                 errstr);
+    lt_sink_metrics_database(sink->metrics, 0);
     lt_pg_pause(sink->sc->postgres, backoff);
     lt_systemd_watchdog(); /* waiting out an outage is the loop turning */
     if (lt_stop_requested)
@@ -171,13 +178,23 @@ static void lt_sink_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             return;
         }
         rd_kafka_assign(rk, parts);
+        lt_sink_metrics_assignment(sink->metrics, parts);
     } else {
         /* Messages held for this round are re-read by the next owner from the
          * offsets in PostgreSQL; dropping them loses nothing. */
         lt_info("partitions revoked", "count=%d held_messages=%zu", parts->cnt, sink->n_held);
         lt_sink_drop_held(sink);
         rd_kafka_assign(rk, NULL);
+        lt_sink_metrics_assignment(sink->metrics, NULL);
     }
+}
+
+/* librdkafka's statistics, every statistics.interval.ms, on the sink's thread. */
+static int lt_sink_stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+    (void)rk;
+    lt_sink_metrics_kafka_stats(((lt_sink_t *)opaque)->metrics, json, json_len);
+    return 0; /* librdkafka frees json */
 }
 
 static int lt_sink_kafka_new(lt_sink_t *sink, const lt_conf_t *conf, char *errstr,
@@ -217,6 +234,9 @@ static int lt_sink_kafka_new(lt_sink_t *sink, const lt_conf_t *conf, char *errst
             lt_kafka_conf_set(kc, defaults[i][0], defaults[i][1], errstr, errstr_size))
             goto fail;
     rd_kafka_conf_set_rebalance_cb(kc, lt_sink_rebalance_cb);
+    rd_kafka_conf_set_stats_cb(kc, lt_sink_stats_cb);
+    if (lt_kafka_stats_enable(kc, conf, errstr, errstr_size) != 0)
+        goto fail;
     rd_kafka_conf_set_opaque(kc, sink);
     char rkerr[512];
     sink->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, rkerr, sizeof(rkerr));
@@ -363,11 +383,14 @@ static void lt_sink_log_round(const lt_sink_t *sink, size_t messages, size_t eve
  * registry's. The plan is reset either way. */
 static lt_pg_rc_t lt_sink_store_plan(lt_sink_t *sink, char *errstr, size_t errstr_size)
 {
+    double started = lt_sink_metrics_now();
     lt_pg_rc_t rc = lt_store_commit(sink->pg, sink->plan, errstr, errstr_size);
-    if (rc == LT_PG_OK)
+    if (rc == LT_PG_OK) {
+        lt_sink_metrics_committed(sink->metrics, sink->plan, sink->registry, started);
         lt_plan_committed(sink->plan);
-    else
+    } else {
         lt_plan_reset(sink->plan);
+    }
     return rc;
 }
 
@@ -495,6 +518,18 @@ static void lt_sink_reload_conf(const lt_conf_t *conf)
                 "file=%s", conf->path ? conf->path : "-");
 }
 
+/* The connection broke while no round needed it (an idle sink sees it only
+ * through its metrics): reconnect now, so readiness, LISTEN and the
+ * figures come back with the server rather than with the next message. */
+static void lt_sink_reconnect_idle(lt_sink_t *sink)
+{
+    char errstr[1024];
+    if (lt_pg_ensure(sink->pg, errstr, sizeof(errstr)) != LT_PG_OK)
+        return; /* still away; a round that needs it waits for it */
+    lt_info("province database back", "during=idle");
+    lt_sink_reload(sink);
+}
+
 static void lt_sink_loop(lt_sink_t *sink, const lt_conf_t *conf)
 {
     int64_t next_stats = lt_monotonic_ms() + sink->sc->stats_interval_s * 1000;
@@ -503,13 +538,19 @@ static void lt_sink_loop(lt_sink_t *sink, const lt_conf_t *conf)
         if (lt_reload_requested)
             lt_sink_reload_conf(conf);
         lt_sink_collect(sink);
-        if (sink->n_held && !sink->fatal && lt_sink_apply_round(sink) == 0)
+        double round_started = lt_sink_metrics_now();
+        if (sink->n_held && !sink->fatal && lt_sink_apply_round(sink) == 0) {
             lt_sink_commit_kafka(sink);
+            lt_sink_metrics_round(sink->metrics, round_started);
+        }
         lt_sink_drop_held(sink);
         if (!sink->fatal)
             lt_sink_check_new_communes(sink);
         if (!sink->fatal)
             lt_sink_kafka_fatal(sink, RD_KAFKA_RESP_ERR_NO_ERROR, "");
+        if (!sink->fatal && lt_sink_metrics_tick(sink->metrics, sink->plan, sink->rk, sink->pg,
+                                                 sink->registry))
+            lt_sink_reconnect_idle(sink);
         if (sink->sc->stats_interval_s && lt_monotonic_ms() >= next_stats) {
             lt_sink_log_stats(sink);
             next_stats = lt_monotonic_ms() + sink->sc->stats_interval_s * 1000;
@@ -563,7 +604,12 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
     int rc = 0;
     memset(&sink, 0, sizeof(sink));
     sink.sc = sc;
-    if (lt_sink_open(&sink, conf, errstr, sizeof(errstr)) != 0) {
+    sink.metrics = lt_sink_metrics_new(sc->province);
+    if (lt_sink_metrics_listen(sink.metrics, sc->http_listen, errstr, sizeof(errstr)) != 0) {
+        lt_error("sink cannot start: sink.http_listen", "province=%s error=\"%s\"", sc->province,
+                 errstr);
+        rc = 2; /* a configuration error */
+    } else if (lt_sink_open(&sink, conf, errstr, sizeof(errstr)) != 0) {
         lt_error("sink cannot start", "province=%s error=\"%s\" hint=\"%s\"", sc->province,
                  errstr, lt_sink_pg_hint(errstr));
         rc = 1;
@@ -589,5 +635,6 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
     free(sink.held);
     free(sink.msgs);
     PQfinish(sink.pg);
+    lt_sink_metrics_destroy(sink.metrics);
     return rc;
 }

@@ -20,11 +20,13 @@ typedef struct lt_sink_conf {
     int allow_integrity_only;
     long stats_interval_s;
     long replication_factor; /* for provisioned topics; -1 = broker default */
+    char *http_listen;       /* HOST:PORT of /metrics, /healthz, /readyz; NULL = none */
 } lt_sink_conf_t;
 
 extern const lt_conf_opt_t lt_sink_conf_table[];
 
-/* Run until SIGTERM/SIGINT. Returns 0 on a clean stop, 1 on a fatal error. */
+/* Run until SIGTERM/SIGINT. Returns 0 on a clean stop, 1 on a fatal error,
+ * 2 when sink.http_listen cannot be served (a port in use). */
 int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc);
 
 #endif

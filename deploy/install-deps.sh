@@ -41,6 +41,14 @@ LT_DEB_PACKAGES=(
     postgresql postgresql-contrib
     openjdk-17-jre-headless maven ca-certificates
     kcat procps iproute2 util-linux python3 jq
+    # The daemons' HTTP port (/metrics, /healthz, /readyz).
+    libmicrohttpd-dev
+    # Tests: curl scrapes /metrics; promtool checks the metrics and tests the
+    # alert rules. Debian ships promtool only inside the prometheus package
+    # (~100 MB with its web assets, about 30 s to install). Where systemd
+    # runs, the package starts a Prometheus on port 9090 (systemctl disable
+    # --now prometheus if unwanted); nothing is started elsewhere.
+    curl prometheus
     libsystemd-dev systemd dpkg-dev man-db strace
 )
 

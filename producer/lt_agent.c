@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "lt_acks.h"
+#include "lt_agent_metrics.h"
 #include "lt_batcher.h"
 #include "lt_control.h"
 #include "lt_codec.h"
@@ -16,6 +17,7 @@
 #include "lt_event.h"
 #include "lt_fault.h"
 #include "lt_kafka.h"
+#include "lt_kafka_stats.h"
 #include "lt_log.h"
 #include "lt_outbox.h"
 #include "lt_pg.h"
@@ -64,6 +66,9 @@ const lt_conf_opt_t lt_agent_conf_table[] = {
     OPT("agent", "digest_every_s", LT_CONF_INT, "300", digest_every_s, 1, 86400,
         "... or after this many seconds, whichever comes first (the province compares"
         " it with its own right after applying the batch)"),
+    OPT("agent", "http_listen", LT_CONF_STR, NULL, http_listen, 0, 0,
+        "HOST:PORT serving /metrics, /healthz and /readyz (e.g. 127.0.0.1:9464); unset = no"
+        " HTTP port"),
     {NULL, NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
@@ -98,12 +103,14 @@ typedef struct lt_agent {
     int64_t resync_due_ms;     /* pace of resync parts */
     int size_refusals;         /* how often in a row */
     lt_agent_stats_t stats;
+    lt_agent_metrics_t *metrics;
 } lt_agent_t;
 
 static void lt_agent_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     (void)rk;
     lt_agent_t *agent = opaque;
+    lt_agent_metrics_delivered(agent->metrics, msg);
     if (!msg->_private) {
         /* A resync part or a digest alone: outside the sequence. A lost one
          * is asked for again by the province. */
@@ -125,6 +132,14 @@ static void lt_agent_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
                 ? " hint=\"the topic does not exist: the province registers the commune"
                   " with lienthong-sink provision\""
                 : "");
+}
+
+/* librdkafka's statistics, every statistics.interval.ms, on the agent's thread. */
+static int lt_agent_stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+    (void)rk;
+    lt_agent_metrics_kafka_stats(((lt_agent_t *)opaque)->metrics, json, json_len);
+    return 0; /* librdkafka frees json */
 }
 
 rd_kafka_conf_t *lt_agent_kafka_conf(const lt_conf_t *conf, char *errstr, size_t errstr_size)
@@ -183,6 +198,11 @@ static int lt_agent_kafka_new(lt_agent_t *agent, char *errstr, size_t errstr_siz
         return -1;
     }
     rd_kafka_conf_set_dr_msg_cb(kc, lt_agent_dr_cb);
+    rd_kafka_conf_set_stats_cb(kc, lt_agent_stats_cb);
+    if (lt_kafka_stats_enable(kc, agent->conf, errstr, errstr_size) != 0) {
+        rd_kafka_conf_destroy(kc);
+        return -1;
+    }
     rd_kafka_conf_set_opaque(kc, agent);
     char rkerr[512];
     agent->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, rkerr, sizeof(rkerr));
@@ -258,6 +278,7 @@ static int lt_agent_pg_trouble(lt_agent_t *agent, lt_pg_rc_t rc, const char *wha
     if (*backoff == 200)
         lt_warn("commune database unavailable, waiting for it", "commune=%s during=%s error=\"%s\"",
                 agent->ac->commune, what, errstr);
+    lt_agent_metrics_database(agent->metrics, 0);
     lt_pg_pause(agent->ac->postgres, backoff);
     lt_systemd_watchdog(); /* waiting out an outage is the loop turning */
     char reconnect[512];
@@ -404,6 +425,7 @@ static int lt_agent_send_batch(lt_agent_t *agent)
     agent->has_prev = 1;
     lt_batcher_consume(&agent->batcher, n, lt_monotonic_ms());
     agent->stats.batches_produced++;
+    lt_agent_metrics_produced(agent->metrics, n, len);
     lt_fault_point("agent.after_produce");
     lt_debug("batch produced", "topic=%s first_seq=%" PRIu64 " last_seq=%" PRIu64 " bytes=%zu",
              agent->topic, batch.first_seq, batch.last_seq, len);
@@ -850,6 +872,8 @@ static int lt_agent_loop(lt_agent_t *agent)
         int wait = worked ? 0 : buffered ? (int)agent->ac->linger_ms / 2 + 1
                                          : (int)agent->ac->poll_interval_ms;
         rd_kafka_poll(agent->rk, wait);
+        lt_agent_metrics_tick(agent->metrics, &agent->stats, agent->pg, agent->st.acked_seq,
+                              agent->st.next_seq, lt_acks_inflight(agent->acks));
         if (agent->ac->stats_interval_s && lt_monotonic_ms() >= next_stats) {
             lt_agent_log_stats(agent);
             lt_systemd_status("commune %s: acked_seq %" PRIu64 ", next_seq %" PRIu64,
@@ -998,6 +1022,13 @@ int lt_agent_run(const lt_conf_t *conf, const lt_agent_conf_t *ac)
     lt_batcher_init(&agent.batcher, (size_t)ac->batch_max_events, (size_t)ac->batch_max_bytes,
                     ac->linger_ms);
     lt_strlcpy(agent.agent_id, ac->agent_id ? ac->agent_id : "agent", sizeof(agent.agent_id));
+    agent.metrics = lt_agent_metrics_new(ac->commune);
+    if (lt_agent_metrics_listen(agent.metrics, ac->http_listen, errstr, sizeof(errstr)) != 0) {
+        lt_error("agent cannot start: agent.http_listen", "commune=%s error=\"%s\"", ac->commune,
+                 errstr);
+        rc = 2; /* a configuration error */
+        goto done;
+    }
     if (lt_agent_open(&agent, errstr, sizeof(errstr)) != 0) {
         lt_error("agent cannot start", "commune=%s error=\"%s\"", ac->commune, errstr);
         goto done;
@@ -1020,5 +1051,6 @@ done:
     lt_signer_destroy(agent.signer);
     lt_units_destroy(agent.units);
     PQfinish(agent.pg);
+    lt_agent_metrics_destroy(agent.metrics);
     return rc;
 }

@@ -30,6 +30,7 @@ typedef struct lt_agent_conf {
     long resync_max_events_per_s;
     long digest_every_events; /* attach the digest after this many events ... */
     long digest_every_s;      /* ... or seconds */
+    char *http_listen;        /* HOST:PORT of /metrics, /healthz, /readyz; NULL = none */
 } lt_agent_conf_t;
 
 extern const lt_conf_opt_t lt_agent_conf_table[];
@@ -51,7 +52,8 @@ typedef struct lt_agent_stats {
  * (idempotence, acks=all) that no file can turn off. NULL with errstr. */
 rd_kafka_conf_t *lt_agent_kafka_conf(const lt_conf_t *conf, char *errstr, size_t errstr_size);
 
-/* Run until SIGTERM/SIGINT. Returns 0 on a clean stop, 1 on a fatal error. */
+/* Run until SIGTERM/SIGINT. Returns 0 on a clean stop, 1 on a fatal error,
+ * 2 when agent.http_listen cannot be served (a port in use). */
 int lt_agent_run(const lt_conf_t *conf, const lt_agent_conf_t *ac);
 
 #endif
