@@ -378,6 +378,10 @@ static void lt_sink_metrics_report(lt_sink_metrics_t *sm, PGconn *pg)
         if (rows[i].digest_equal >= 0)
             lt_gauge_set(lt_metric_with(sm->f[SM_C_DIGEST_DIVERGED], rows[i].code),
                          !rows[i].digest_equal);
+        if (rows[i].heartbeat_at >= 0)
+            lt_sink_metrics_heartbeat(sm, rows[i].code, rows[i].heartbeat_at,
+                                      (double)rows[i].backlog_rows,
+                                      rows[i].oldest_unsent_age_at_heartbeat_s);
     }
     lt_store_report_free(rows, n);
 }

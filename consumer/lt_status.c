@@ -20,6 +20,7 @@
 #include "lt_codec.h"
 #include "lt_kafka.h"
 #include "lt_pg.h"
+#include "lt_health.h"
 #include "lt_store.h"
 #include "lt_util.h"
 
@@ -39,7 +40,12 @@ typedef struct status_commune {
     int64_t end_offset;      /* Kafka's end offset of partition 0; -1 unknown */
     int64_t newest_last_seq; /* last_seq announced by the newest record; -1 unknown */
     int newest_fetched;      /* the newest record arrived (decodable or not) */
+    int64_t first_unapplied_us; /* recorded time of the first event not applied; -1 unknown */
+    int first_fetched;
     status_state_t state;
+    const lt_store_status_t *row; /* heartbeat and digest readings */
+    lt_health_state_t health;
+    double lag_s;            /* age of the oldest event not yet applied; -1 unknown */
 } status_commune_t;
 
 typedef struct status_report {
@@ -80,7 +86,26 @@ static int64_t status_lag_events(const status_commune_t *c)
 
 static int status_is_problem(const status_commune_t *c)
 {
-    return c->state == STATUS_UNASSIGNED || c->state == STATUS_NO_TOPIC;
+    return c->state == STATUS_UNASSIGNED || c->state == STATUS_NO_TOPIC ||
+           lt_health_alerts(c->health);
+}
+
+/* The commune's health from the province's readings and Kafka's. */
+static void status_judge(status_commune_t *c, const lt_health_bounds_t *bounds, int64_t now_us)
+{
+    const lt_store_status_t *row = c->row;
+    lt_health_input_t in = {
+        .heartbeat_age_s = row->heartbeat_age_s,
+        .clock_skew_s = row->clock_skew_s,
+        .oldest_unsent_age_s = row->oldest_unsent_age_s,
+        .oldest_unapplied_age_s =
+            c->first_unapplied_us > 0 ? (double)(now_us - c->first_unapplied_us) / 1e6 : -1,
+        .lag_records = status_lag_records(c),
+        .last_applied_age_s = row->last_applied_age_s,
+        .digest_equal = row->digest_equal,
+        .quarantined_recent = row->quarantined_recent,
+    };
+    c->health = lt_health_judge(&in, bounds, &c->lag_s);
 }
 
 static int status_exit_code(const status_report_t *r)
@@ -146,7 +171,9 @@ static void status_read_communes(status_report_t *r, const lt_store_status_t *ro
         c->quarantined = row->quarantined;
         c->end_offset = -1;
         c->newest_last_seq = -1;
+        c->first_unapplied_us = -1;
         c->state = STATUS_UNKNOWN;
+        c->row = row;
     }
 }
 
@@ -331,50 +358,70 @@ static void status_describe_group(rd_kafka_t *rk, status_report_t *r, int64_t de
         status_kafka_failed(r, "consumer group", rd_kafka_err2str(busy));
 }
 
-/* The last_seq the record's batch announces, or -1 when it does not decode. */
-static int64_t status_announced_last_seq(const rd_kafka_message_t *rkm, size_t max_bytes)
+/* The record's batch, or NULL when it does not decode (free with
+ * protobuf_c_message_free_unpacked). Its signature is not checked here. */
+static Lienthong__V1__Batch *status_decode_batch(const rd_kafka_message_t *rkm, size_t max_bytes)
 {
     char errstr[256];
     lt_decode_err_t err;
-    int64_t last_seq = -1;
     Lienthong__V1__SignedBatch *sb =
         lt_signed_batch_decode(rkm->payload, rkm->len, max_bytes, &err, errstr, sizeof(errstr));
     if (!sb)
-        return -1;
+        return NULL;
     Lienthong__V1__Batch *batch =
         lt_batch_decode(sb->batch.data, sb->batch.len, max_bytes, &err, errstr, sizeof(errstr));
-    if (batch) {
-        last_seq = (int64_t)batch->last_seq;
-        protobuf_c_message_free_unpacked(&batch->base, NULL);
-    }
     protobuf_c_message_free_unpacked(&sb->base, NULL);
-    return last_seq;
+    return batch;
 }
 
-/* Assign the newest record (end - 1) of every commune with records waiting;
- * returns how many were asked for. */
-static int status_assign_newest(rd_kafka_t *rk, status_report_t *r)
+/* Which record of a lagging commune to read: the newest (what the commune
+ * announced last) or the first not applied (how old the lag is). */
+typedef enum { STATUS_NEWEST, STATUS_FIRST_UNAPPLIED } status_which_t;
+
+static void status_take_record(status_commune_t *c, status_which_t which,
+                               const rd_kafka_message_t *rkm, size_t max_bytes)
+{
+    Lienthong__V1__Batch *batch = rkm->err ? NULL : status_decode_batch(rkm, max_bytes);
+    if (which == STATUS_NEWEST) {
+        c->newest_fetched = 1;
+        c->newest_last_seq = batch ? (int64_t)batch->last_seq : -1;
+    } else {
+        c->first_fetched = 1;
+        /* A record without events (a digest, a heartbeat) tells its own time. */
+        c->first_unapplied_us = !batch               ? -1
+                                : batch->n_events    ? batch->events[0]->recorded_at_us
+                                                     : batch->created_at_us;
+    }
+    if (batch)
+        protobuf_c_message_free_unpacked(&batch->base, NULL);
+}
+
+/* Assign the chosen record of every commune with records waiting; returns
+ * how many were asked for. */
+static int status_assign(rd_kafka_t *rk, status_report_t *r, status_which_t which)
 {
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new((int)r->n);
-    for (size_t i = 0; i < r->n; i++)
-        if (status_lag_records(&r->communes[i]) > 0)
-            rd_kafka_topic_partition_list_add(parts, r->communes[i].topic, 0)->offset =
-                r->communes[i].end_offset - 1;
+    for (size_t i = 0; i < r->n; i++) {
+        const status_commune_t *c = &r->communes[i];
+        if (status_lag_records(c) > 0)
+            rd_kafka_topic_partition_list_add(parts, c->topic, 0)->offset =
+                which == STATUS_NEWEST ? c->end_offset - 1 : c->next_offset;
+    }
     int wanted = parts->cnt;
     rd_kafka_resp_err_t err = wanted > 0 ? rd_kafka_assign(rk, parts) : RD_KAFKA_RESP_ERR_NO_ERROR;
     if (err) {
-        status_kafka_failed(r, "newest records", rd_kafka_err2str(err));
+        status_kafka_failed(r, "waiting records", rd_kafka_err2str(err));
         wanted = 0;
     }
     rd_kafka_topic_partition_list_destroy(parts);
     return wanted;
 }
 
-/* Read the newest record of every lagging commune, all in one fetch. */
-static void status_read_newest(rd_kafka_t *rk, status_report_t *r, size_t max_bytes,
-                               int64_t deadline_ms)
+/* Read the chosen record of every lagging commune, all in one fetch. */
+static void status_read_records(rd_kafka_t *rk, status_report_t *r, status_which_t which,
+                                size_t max_bytes, int64_t deadline_ms)
 {
-    int pending = status_assign_newest(rk, r);
+    int pending = status_assign(rk, r, which);
     while (pending > 0 && status_remaining_ms(deadline_ms) > 0) {
         int wait_ms = status_remaining_ms(deadline_ms);
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, wait_ms < 100 ? wait_ms : 100);
@@ -383,16 +430,17 @@ static void status_read_newest(rd_kafka_t *rk, status_report_t *r, size_t max_by
         /* An error about one partition (its record is gone) ends the wait for it. */
         status_commune_t *c = rkm->rkt ? status_find(r, rd_kafka_topic_name(rkm->rkt)) : NULL;
         if (rkm->err)
-            status_kafka_failed(r, "newest records", rd_kafka_message_errstr(rkm));
-        if (c && !c->newest_fetched) {
-            c->newest_fetched = 1;
-            c->newest_last_seq = rkm->err ? -1 : status_announced_last_seq(rkm, max_bytes);
+            status_kafka_failed(r, "waiting records", rd_kafka_message_errstr(rkm));
+        int fetched = c && (which == STATUS_NEWEST ? c->newest_fetched : c->first_fetched);
+        if (c && !fetched) {
+            status_take_record(c, which, rkm, max_bytes);
             pending--;
         }
         rd_kafka_message_destroy(rkm);
     }
     if (pending > 0)
-        status_kafka_failed(r, "newest records", "not all arrived in time");
+        status_kafka_failed(r, "waiting records", "not all arrived in time");
+    rd_kafka_assign(rk, NULL);
 }
 
 static void status_ask_kafka(status_report_t *r, const lt_conf_t *conf, const lt_sink_conf_t *sc,
@@ -408,7 +456,9 @@ static void status_ask_kafka(status_report_t *r, const lt_conf_t *conf, const lt
     if (status_read_metadata(rk, r, deadline_ms) == 0) {
         status_read_end_offsets(rk, r, deadline_ms);
         status_describe_group(rk, r, deadline_ms);
-        status_read_newest(rk, r, (size_t)sc->max_message_bytes, deadline_ms);
+        status_read_records(rk, r, STATUS_NEWEST, (size_t)sc->max_message_bytes, deadline_ms);
+        status_read_records(rk, r, STATUS_FIRST_UNAPPLIED, (size_t)sc->max_message_bytes,
+                            deadline_ms);
     }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
@@ -439,22 +489,29 @@ static void status_print_text(const status_report_t *r)
     else
         printf("%s, %d member(s)\n", status_group_state_name(r), r->group_members);
     /* The name goes last: printf pads bytes, and Vietnamese names are multi-byte. */
-    printf("%-7s  %-10s %10s %10s %10s %11s %5s %5s  %-19s  %s\n", "commune", "state", "last_seq",
-           "applied", "lag_events", "lag_records", "gaps", "quar", "last applied (UTC)", "name");
+    printf("%-7s  %-10s %10s %10s %10s %11s  %-10s %8s %8s %7s %5s %5s  %-19s  %s\n", "commune",
+           "state", "last_seq", "applied", "lag_events", "lag_records", "health", "lag_s",
+           "backlog", "heard_s", "gaps", "quar", "last applied (UTC)", "name");
     for (size_t i = 0; i < r->n; i++) {
         const status_commune_t *c = &r->communes[i];
-        char events[24], records[24];
+        char events[24], records[24], lag[24], backlog[24], heard[24];
         status_format_count(events, sizeof(events), status_lag_events(c));
         status_format_count(records, sizeof(records), status_lag_records(c));
-        printf("%-7s  %-10s %10" PRId64 " %10" PRId64 " %10s %11s %5" PRId64 " %5" PRId64
-               "  %-19s  %s\n",
+        status_format_count(lag, sizeof(lag), c->lag_s < 0 ? -1 : (int64_t)c->lag_s);
+        status_format_count(backlog, sizeof(backlog), c->row->outbox_pending);
+        status_format_count(heard, sizeof(heard),
+                            c->row->heartbeat_age_s < 0 ? -1 : (int64_t)c->row->heartbeat_age_s);
+        printf("%-7s  %-10s %10" PRId64 " %10" PRId64 " %10s %11s  %-10s %8s %8s %7s %5" PRId64
+               " %5" PRId64 "  %-19s  %s\n",
                c->code, status_state_names[c->state], c->last_seq, c->events_applied, events,
-               records, c->open_gaps, c->quarantined,
-               c->last_applied_at ? c->last_applied_at : "-", c->name);
+               records, lt_health_name(c->health), lag, backlog, heard, c->open_gaps,
+               c->quarantined, c->last_applied_at ? c->last_applied_at : "-", c->name);
     }
     printf("lag_events: events beyond last_seq, as announced by the newest Kafka record (its\n"
            "batch's last_seq, signature not checked); lag_records: Kafka records (batches)\n"
-           "after the offset the province stored. ? = unknown.\n");
+           "after the offset the province stored; lag_s: age in seconds of the oldest event\n"
+           "not yet applied, at the commune or in Kafka; backlog: rows at the commune not yet\n"
+           "in Kafka; heard_s: seconds since its last heartbeat. ? = unknown.\n");
 }
 
 static json_t *status_json_count(int64_t value)
@@ -468,7 +525,30 @@ static json_t *status_json_text(const char *s)
     return text ? text : json_null();
 }
 
-static json_t *status_json_commune(const status_commune_t *c)
+/* Health readings of one commune, for --json. */
+static json_t *status_json_health(const status_commune_t *c)
+{
+    const lt_store_status_t *row = c->row;
+    json_t *h = json_pack("{s:s s:b}", "state", lt_health_name(c->health), "alert",
+                          lt_health_alerts(c->health));
+    json_object_set_new(h, "lag_seconds", c->lag_s < 0 ? json_null() : json_real(c->lag_s));
+    json_object_set_new(h, "heartbeat_age_seconds", row->heartbeat_age_s < 0
+                                                        ? json_null()
+                                                        : json_real(row->heartbeat_age_s));
+    json_object_set_new(h, "clock_skew_seconds", json_real(row->clock_skew_s));
+    json_object_set_new(h, "backlog_rows", status_json_count(row->outbox_pending));
+    json_object_set_new(h, "oldest_unsent_age_seconds",
+                        row->oldest_unsent_age_s < 0 ? json_null()
+                                                     : json_real(row->oldest_unsent_age_s));
+    json_object_set_new(h, "rows_refused", status_json_count(row->rows_refused));
+    json_object_set_new(h, "agent_version", status_json_text(row->agent_version));
+    json_object_set_new(h, "digest_equal", row->digest_equal < 0 ? json_null()
+                                                                 : json_boolean(row->digest_equal));
+    json_object_set_new(h, "quarantined_recent", json_integer(row->quarantined_recent));
+    return h;
+}
+
+static json_t *status_json_commune_base(const status_commune_t *c)
 {
     return json_pack("{s:o s:o s:o s:s s:I s:I s:I s:o s:o s:o s:o s:I s:I s:o}", "commune",
                      status_json_text(c->code), "name", status_json_text(c->name),
@@ -481,6 +561,13 @@ static json_t *status_json_commune(const status_commune_t *c)
                      status_json_count(status_lag_records(c)), "open_gaps",
                      (json_int_t)c->open_gaps, "quarantined", (json_int_t)c->quarantined,
                      "last_applied_at", status_json_text(c->last_applied_at));
+}
+
+static json_t *status_json_commune(const status_commune_t *c)
+{
+    json_t *row = status_json_commune_base(c);
+    json_object_set_new(row, "health", status_json_health(c));
+    return row;
 }
 
 static void status_print_json(const status_report_t *r, int exit_code)
@@ -554,6 +641,12 @@ int lt_status_run(const lt_conf_t *conf, const lt_sink_conf_t *sc, int json, int
     r.communes = calloc(r.n ? r.n : 1, sizeof(*r.communes));
     status_read_communes(&r, rows);
     status_ask_kafka(&r, conf, sc, timeout_ms);
+    lt_health_bounds_t bounds = lt_health_default_bounds((double)sc->heartbeat_interval_s);
+    bounds.lag_warn_s = (double)sc->lag_warn_s;
+    bounds.stalled_after_s = (double)sc->stalled_after_s;
+    bounds.skew_max_s = (double)sc->skew_max_s;
+    for (size_t i = 0; i < r.n; i++)
+        status_judge(&r.communes[i], &bounds, lt_now_us());
     int exit_code = status_exit_code(&r);
     if (json)
         status_print_json(&r, exit_code);
@@ -568,17 +661,25 @@ int lt_status_run(const lt_conf_t *conf, const lt_sink_conf_t *sc, int json, int
 
 static int status_usage(void)
 {
-    fprintf(stderr, "usage: lienthong-sink status [--json] [--timeout SECONDS]\n");
+    fprintf(stderr, "usage: lienthong-sink status [--json] [--timeout SECONDS] [--watch [SECONDS]]\n");
     return LT_STATUS_EXIT_USAGE;
 }
 
 int lt_status_command(const lt_conf_t *conf, const lt_sink_conf_t *sc, int argc, char **argv)
 {
-    int json = 0, timeout_ms = LT_STATUS_TIMEOUT_MS_DEFAULT;
+    int json = 0, timeout_ms = LT_STATUS_TIMEOUT_MS_DEFAULT, watch_s = 0;
     for (int i = 1; i < argc; i++) {
         char *end;
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--watch") == 0) {
+            watch_s = 5;
+            if (i + 1 < argc && argv[i + 1][0] != '-') {
+                watch_s = (int)strtol(argv[++i], &end, 10);
+                if (*end || watch_s < 1 || watch_s > 3600)
+                    return status_usage();
+            }
+        }
         else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
             double seconds = strtod(argv[++i], &end);
             if (*end || !(seconds > 0 && seconds <= 3600))
@@ -587,5 +688,18 @@ int lt_status_command(const lt_conf_t *conf, const lt_sink_conf_t *sc, int argc,
         } else
             return status_usage();
     }
-    return lt_status_run(conf, sc, json, timeout_ms);
+    if (!watch_s)
+        return lt_status_run(conf, sc, json, timeout_ms);
+    /* One screen, refreshed until Ctrl-C; the exit status of the last look. */
+    lt_signals_install();
+    int rc = LT_STATUS_EXIT_OK;
+    while (!lt_stop_requested) {
+        if (!json)
+            printf("\033[H\033[2J");
+        rc = lt_status_run(conf, sc, json, timeout_ms);
+        printf("(every %d s; Ctrl-C to stop)\n", watch_s);
+        fflush(stdout);
+        lt_sleep_ms(watch_s * 1000);
+    }
+    return rc;
 }

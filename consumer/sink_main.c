@@ -24,11 +24,15 @@ static const char sink_commands[] =
     "  provision COMMUNE [KEY.pem]   register a commune of this province and create its\n"
     "                                topics; KEY.pem is its Ed25519 public key\n"
     "  run                           apply every commune's events until SIGTERM\n"
-    "  status [--json] [--timeout S] per-commune progress, lag in events and in Kafka\n"
-    "                                records, gaps, quarantine, and whether a sink consumes\n"
-    "                                each commune (Kafka is given S seconds, default 5).\n"
-    "                                Exit 0 all consumed, 1 cannot tell (PostgreSQL or\n"
-    "                                Kafka did not answer), 3 a problem: a commune\n"
+    "  status [--json] [--timeout S] [--watch [S]]\n"
+    "                                per commune: health (OK, IDLE, LAGGING, STALLED,\n"
+    "                                OFFLINE, SKEWED, DIVERGED, QUARANTINE), lag in events,\n"
+    "                                in Kafka records and in seconds, backlog at the commune,\n"
+    "                                last heard, gaps, quarantine, and whether a sink\n"
+    "                                consumes it (Kafka is given S seconds, default 5);\n"
+    "                                --watch refreshes every S seconds (default 5).\n"
+    "                                Exit 0 all well, 1 cannot tell (PostgreSQL or Kafka did\n"
+    "                                not answer), 3 a problem: a commune in an alert state,\n"
     "                                unassigned or without topic, or no sink running\n";
 
 static int sink_require(const lt_sink_conf_t *sc)

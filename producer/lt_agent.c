@@ -59,6 +59,9 @@ const lt_conf_opt_t lt_agent_conf_table[] = {
         "outbox rows claimed/read per query"),
     OPT("agent", "stats_interval_s", LT_CONF_INT, "30", stats_interval_s, 0, 86400,
         "seconds between progress lines (0 = off)"),
+    OPT("agent", "heartbeat_interval_s", LT_CONF_INT, "15", heartbeat_interval_s, 1, 3600,
+        "seconds between heartbeats (backlog, refused rows, the agent's clock), sent on a"
+        " batch or alone when idle"),
     OPT("agent", "resync_max_events_per_s", LT_CONF_INT, "2000", resync_max_events_per_s, 1,
         1000000, "pace of answers to the province's resync requests (live events go first)"),
     OPT("agent", "digest_every_events", LT_CONF_INT, "10000", digest_every_events, 1, 100000000,
@@ -101,6 +104,7 @@ typedef struct lt_agent {
     int has_work;
     char after_type[32], after_id[160]; /* where the bucket being sent resumes */
     int64_t resync_due_ms;     /* pace of resync parts */
+    int64_t heartbeat_due_ms;  /* the next heartbeat */
     int size_refusals;         /* how often in a row */
     lt_agent_stats_t stats;
     lt_agent_metrics_t *metrics;
@@ -387,6 +391,42 @@ static void lt_agent_digest_sent(lt_agent_t *agent, const Lienthong__V1__Batch *
     lt_debug("digest attached", "commune=%s seq=%" PRIu64, agent->ac->commune, batch->last_seq);
 }
 
+/* A heartbeat when one is due: the outbox's backlog as the commune's
+ * database says it (one query). NULL when not due or not readable now. */
+static Lienthong__V1__Heartbeat *lt_agent_heartbeat_due(lt_agent_t *agent)
+{
+    char errstr[512];
+    if (lt_monotonic_ms() < agent->heartbeat_due_ms)
+        return NULL;
+    lt_outbox_status_t st;
+    if (lt_outbox_status(agent->pg, agent->ac->commune, &st, errstr, sizeof(errstr)) != LT_PG_OK) {
+        lt_debug("heartbeat not made, sent later", "error=\"%s\"", errstr);
+        return NULL;
+    }
+    Lienthong__V1__Heartbeat *hb = calloc(1, sizeof(*hb));
+    if (!hb)
+        abort();
+    lienthong__v1__heartbeat__init(hb);
+    hb->at_us = lt_now_us();
+    hb->outbox_pending = st.numbered_unsent + st.unnumbered;
+    hb->oldest_unsent_at_us =
+        st.oldest_unsent_age_s >= 0 ? hb->at_us - (int64_t)(st.oldest_unsent_age_s * 1e6) : 0;
+    hb->rows_refused = st.refused;
+    hb->agent_version = (char *)LT_VERSION;
+    hb->acked_seq = st.acked_seq;
+    hb->next_seq = st.next_seq;
+    return hb;
+}
+
+static void lt_agent_heartbeat_sent(lt_agent_t *agent, Lienthong__V1__Heartbeat *hb)
+{
+    if (!hb)
+        return;
+    agent->heartbeat_due_ms = lt_monotonic_ms() + agent->ac->heartbeat_interval_s * 1000;
+    agent->stats.heartbeats_sent++;
+    free(hb);
+}
+
 /* Build, sign and produce one batch from the front of the buffer. */
 static int lt_agent_send_batch(lt_agent_t *agent)
 {
@@ -406,12 +446,14 @@ static int lt_agent_send_batch(lt_agent_t *agent)
     batch.events = events;
     agent->events_since_digest += n;
     batch.digest = lt_agent_digest_due(agent, &batch);
+    batch.heartbeat = lt_agent_heartbeat_due(agent);
     size_t len;
     uint8_t hash[LT_SHA256_LEN];
     uint8_t *value = lt_envelope_seal(&batch, agent->signer, &len, hash);
     if (batch.digest)
         lt_agent_digest_sent(agent, &batch);
     lt_digest_pb_free(batch.digest);
+    lt_agent_heartbeat_sent(agent, batch.heartbeat);
     if (!value) {
         lt_error("cannot sign batch", "commune=%s", agent->ac->commune);
         return -1;
@@ -781,27 +823,37 @@ static lt_pg_rc_t lt_agent_resync_step(lt_agent_t *agent, char *errstr, size_t e
                                    : lt_agent_resync_range(agent, errstr, errstr_size);
 }
 
-/* Idle, everything claimed sent and acknowledged: the digest goes alone
- * when it is due, so the province can compare even with no traffic. */
-static lt_pg_rc_t lt_agent_idle_digest(lt_agent_t *agent, char *errstr, size_t errstr_size)
+/* Idle: a heartbeat goes alone when it is due (even with a backlog Kafka
+ * cannot take: it says so), and the digest when it is due and everything
+ * claimed is acknowledged, so the province can compare with no traffic. */
+static lt_pg_rc_t lt_agent_idle_send(lt_agent_t *agent, char *errstr, size_t errstr_size)
 {
     if (agent->refused || lt_batcher_waiting(&agent->batcher) ||
-        agent->cursor < agent->st.next_seq || lt_acks_inflight(agent->acks) ||
-        agent->st.acked_seq + 1 != agent->st.next_seq || agent->st.next_seq <= 1 ||
-        lt_monotonic_ms() < agent->digest_due_ms)
+        agent->cursor < agent->st.next_seq)
         return LT_PG_OK;
-    lt_digest_t d;
-    lt_pg_rc_t rc = lt_outbox_digest_read(agent->pg, &d, errstr, errstr_size);
-    if (rc != LT_PG_OK)
-        return rc;
+    int settled = !lt_acks_inflight(agent->acks) && agent->st.next_seq > 1 &&
+                  agent->st.acked_seq + 1 == agent->st.next_seq;
     Lienthong__V1__Batch batch = LIENTHONG__V1__BATCH__INIT;
-    batch.digest = lt_digest_to_pb(&d);
+    lt_digest_t d;
+    if (settled && lt_monotonic_ms() >= agent->digest_due_ms) {
+        lt_pg_rc_t rc = lt_outbox_digest_read(agent->pg, &d, errstr, errstr_size);
+        if (rc != LT_PG_OK)
+            return rc;
+        batch.digest = lt_digest_to_pb(&d);
+    }
+    batch.heartbeat = lt_agent_heartbeat_due(agent);
+    if (!batch.digest && !batch.heartbeat)
+        return LT_PG_OK;
     int sent = lt_agent_send_unsequenced(agent, &batch);
-    if (sent == 0)
+    if (sent == 0 && batch.digest)
         lt_agent_digest_sent(agent, &batch);
     lt_digest_pb_free(batch.digest);
+    if (sent == 0)
+        lt_agent_heartbeat_sent(agent, batch.heartbeat);
+    else
+        free(batch.heartbeat);
     if (sent != 0) {
-        lt_err(errstr, errstr_size, "cannot produce a digest");
+        lt_err(errstr, errstr_size, "cannot produce a digest or heartbeat");
         return LT_PG_FATAL;
     }
     return LT_PG_OK;
@@ -832,7 +884,7 @@ static int lt_agent_step(lt_agent_t *agent, int *backoff)
     if (!worked) {
         rc = lt_agent_resync_step(agent, errstr, sizeof(errstr));
         if (rc == LT_PG_OK)
-            rc = lt_agent_idle_digest(agent, errstr, sizeof(errstr));
+            rc = lt_agent_idle_send(agent, errstr, sizeof(errstr));
         if (rc != LT_PG_OK)
             return lt_agent_pg_trouble(agent, rc, "resync", errstr, backoff) ? -1 : 0;
     }

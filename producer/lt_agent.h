@@ -28,6 +28,7 @@ typedef struct lt_agent_conf {
     long read_chunk;
     long stats_interval_s;
     long resync_max_events_per_s;
+    long heartbeat_interval_s;
     long digest_every_events; /* attach the digest after this many events ... */
     long digest_every_s;      /* ... or seconds */
     char *http_listen;        /* HOST:PORT of /metrics, /healthz, /readyz; NULL = none */
@@ -45,6 +46,7 @@ typedef struct lt_agent_stats {
     uint64_t delivery_errors;
     uint64_t rewinds;
     uint64_t digests_sent;
+    uint64_t heartbeats_sent;
     uint64_t resync_parts, resync_events;
 } lt_agent_stats_t;
 

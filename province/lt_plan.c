@@ -49,6 +49,8 @@ typedef struct lt_plan_progress {
     int64_t last_recorded_us;
     lt_digest_t *digest; /* the commune's digest as of digest_seq, from its agent */
     uint64_t digest_seq; /* 0: none this round */
+    Lienthong__V1__Heartbeat heartbeat; /* the newest of the round (at_us 0: none) */
+    char agent_version[32], agent_id[64];
 } lt_plan_progress_t;
 
 struct lt_plan {
@@ -73,6 +75,7 @@ struct lt_plan {
     lt_buf_t manifest;   /* resync: "commune\tbucket\ttype\tid" the commune holds */
     lt_buf_t complete;   /* resync: "commune\tbucket" whose manifest is whole */
     lt_buf_t resyncs;    /* resync: "commune\trequest_id\tbuckets\tevents\tdone" per part */
+    lt_buf_t heartbeats; /* COPY rows: the newest heartbeat of each commune */
     lt_buf_t scratch, row;
     lt_validate_result_t *vr; /* per event of the batch being staged */
     size_t vr_cap;
@@ -117,7 +120,7 @@ void lt_plan_destroy(lt_plan_t *plan)
     lt_buf_t *bufs[] = {&plan->events,     &plan->offsets,    &plan->gaps,
                         &plan->quarantine, &plan->batches,    &plan->progress_rows,
                         &plan->duplicates, &plan->digests,    &plan->manifest,
-                        &plan->complete,   &plan->resyncs,    &plan->scratch,
+                        &plan->complete,   &plan->resyncs,    &plan->heartbeats, &plan->scratch,
                         &plan->row};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_free(bufs[i]);
@@ -131,7 +134,8 @@ static void lt_plan_terminate(lt_plan_t *plan)
 {
     lt_buf_t *bufs[] = {&plan->events,  &plan->offsets,       &plan->gaps,
                         &plan->quarantine, &plan->batches, &plan->progress_rows,
-                        &plan->digests, &plan->manifest, &plan->complete, &plan->resyncs};
+                        &plan->digests, &plan->manifest, &plan->complete, &plan->resyncs,
+                        &plan->heartbeats};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_cstr(bufs[i]);
 }
@@ -157,7 +161,7 @@ void lt_plan_reset(lt_plan_t *plan)
     lt_buf_t *bufs[] = {&plan->events,        &plan->offsets,    &plan->gaps,
                         &plan->quarantine,    &plan->batches,    &plan->progress_rows,
                         &plan->duplicates,    &plan->digests,    &plan->manifest,
-                        &plan->complete,      &plan->resyncs};
+                        &plan->complete,      &plan->resyncs,    &plan->heartbeats};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(*bufs); i++)
         lt_buf_reset(bufs[i]);
     lt_newest_reset(plan->newest);
@@ -170,6 +174,7 @@ void lt_plan_reset(lt_plan_t *plan)
         p->events = p->batches = p->duplicates = p->fills = 0;
         p->last_recorded_us = 0;
         p->digest_seq = 0;
+        p->heartbeat.at_us = 0;
     }
     plan->mode = LT_PLAN_NORMAL;
     plan->rules = &lt_plan_rules_of[LT_PLAN_NORMAL];
@@ -545,6 +550,46 @@ static void lt_plan_note_digest(lt_plan_t *plan, lt_plan_progress_t *p, const ch
     p->digest_seq = batch->last_seq;
 }
 
+/* The newest heartbeat of the round is kept per commune. */
+static void lt_plan_note_heartbeat(lt_plan_progress_t *p, const Lienthong__V1__Batch *batch)
+{
+    const Lienthong__V1__Heartbeat *hb = batch->heartbeat;
+    if (!hb || hb->at_us <= p->heartbeat.at_us)
+        return;
+    p->heartbeat = *hb;
+    lt_strlcpy(p->agent_version, hb->agent_version, sizeof(p->agent_version));
+    lt_strlcpy(p->agent_id, batch->agent_id, sizeof(p->agent_id));
+}
+
+/* What a batch carries besides its events. */
+static void lt_plan_note_extras(lt_plan_t *plan, lt_plan_progress_t *p, const char *code,
+                                const Lienthong__V1__Batch *batch)
+{
+    lt_plan_note_digest(plan, p, code, batch);
+    if (plan->rules->check_sequence) /* a replayed batch's heartbeat is old news */
+        lt_plan_note_heartbeat(p, batch);
+}
+
+/* One row per commune heard from: commune, agent clock, backlog, oldest
+ * unsent time, refused, agent version and id, acked_seq, next_seq. */
+static void lt_plan_stage_heartbeats(lt_plan_t *plan)
+{
+    for (size_t i = 0; i < plan->n_progress; i++) {
+        const lt_plan_progress_t *p = &plan->progress[i];
+        const Lienthong__V1__Heartbeat *hb = &p->heartbeat;
+        if (!p->in_plan || !hb->at_us)
+            continue;
+        lt_buf_printf(&plan->heartbeats, "%s\t%" PRId64 "\t%" PRIu64 "\t%" PRId64 "\t%" PRIu64 "\t",
+                      lt_commune_code(lt_registry_at(plan->registry, i)), hb->at_us,
+                      hb->outbox_pending, hb->oldest_unsent_at_us, hb->rows_refused);
+        lt_buf_copy_str(&plan->heartbeats, p->agent_version);
+        lt_buf_append(&plan->heartbeats, "\t", 1);
+        lt_buf_copy_str(&plan->heartbeats, p->agent_id);
+        lt_buf_printf(&plan->heartbeats, "\t%" PRIu64 "\t%" PRIu64 "\n", hb->acked_seq,
+                      hb->next_seq);
+    }
+}
+
 /* Compare a digest only if nothing after its sequence is applied in the
  * same round: the province's digest must describe the same events. */
 static void lt_plan_stage_digests(lt_plan_t *plan)
@@ -622,7 +667,7 @@ static int lt_plan_resync(lt_plan_t *plan, lt_commune_t *c, lt_plan_progress_t *
     lt_buf_printf(&plan->resyncs, "\t%zu\t%zu\t%s\n", part->n_buckets, batch->n_events,
                   part->done ? "t" : "f");
     plan->counts.resync_parts++;
-    lt_plan_note_digest(plan, p, code, batch);
+    lt_plan_note_extras(plan, p, code, batch);
     return 0;
 }
 
@@ -638,7 +683,7 @@ static int lt_plan_events(lt_plan_t *plan, lt_commune_t *c, const lt_msg_t *msg,
     if (batch->resync)
         return lt_plan_resync(plan, c, p, batch, rej);
     if (batch->n_events == 0) {
-        lt_plan_note_digest(plan, p, code, batch); /* a digest or heartbeat alone */
+        lt_plan_note_extras(plan, p, code, batch); /* a digest or heartbeat alone */
         return 0;
     }
     size_t wanted = 0;
@@ -666,7 +711,7 @@ static int lt_plan_events(lt_plan_t *plan, lt_commune_t *c, const lt_msg_t *msg,
         p->last_seq = batch->last_seq;
     }
     p->batches++;
-    lt_plan_note_digest(plan, p, code, batch);
+    lt_plan_note_extras(plan, p, code, batch);
     return 0;
 }
 
@@ -737,6 +782,7 @@ void lt_plan_messages(lt_plan_t *plan, const lt_msg_t *msgs, size_t n, lt_plan_m
     for (size_t i = 0; i < n; i++)
         lt_plan_message(plan, &msgs[i]);
     lt_plan_stage_digests(plan);
+    lt_plan_stage_heartbeats(plan);
     lt_plan_stage_progress(plan);
     lt_plan_terminate(plan);
 }
@@ -849,6 +895,11 @@ const char *lt_plan_progress_rows(const lt_plan_t *plan, size_t *len)
 const char *lt_plan_digest_rows(const lt_plan_t *plan, size_t *len)
 {
     return lt_plan_text(&plan->digests, len);
+}
+
+const char *lt_plan_heartbeat_rows(const lt_plan_t *plan, size_t *len)
+{
+    return lt_plan_text(&plan->heartbeats, len);
 }
 
 const char *lt_plan_manifest_rows(const lt_plan_t *plan, size_t *len)

@@ -94,6 +94,10 @@ const char *lt_plan_progress_rows(const lt_plan_t *plan, size_t *len);
 /* Communes' digests to compare after the round is applied, one row per
  * bucket: commune, seq, bucket, count, h0, h1, h2, h3 (lt_digest.h). */
 const char *lt_plan_digest_rows(const lt_plan_t *plan, size_t *len);
+/* The newest heartbeat of each commune heard from: commune, agent clock
+ * (us), outbox backlog, oldest unsent outbox time (us, 0 none), refused
+ * rows, agent version, agent id, acked_seq, next_seq. */
+const char *lt_plan_heartbeat_rows(const lt_plan_t *plan, size_t *len);
 /* Resync parts: the entities the commune holds in the buckets a part
  * completes (commune, bucket, type, id), those buckets (commune, bucket,
  * the last sequence the manifest covers),

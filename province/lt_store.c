@@ -310,7 +310,10 @@ static const char lt_store_begin_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_complete (commune_code text, bucket smallint,"
     " upto_seq bigint) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_resync (commune_code text, request_id text,"
-    " buckets int, events bigint, done boolean) ON COMMIT DELETE ROWS";
+    " buckets int, events bigint, done boolean) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS lt_stage_heartbeat (commune_code text, at_us bigint,"
+    " outbox_pending bigint, oldest_unsent_us bigint, rows_refused bigint, agent_version text,"
+    " agent_id text, acked_seq bigint, next_seq bigint) ON COMMIT DELETE ROWS";
 
 static const char lt_store_stage_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage ("
@@ -357,10 +360,11 @@ static const char lt_store_offsets_sql[] =
 
 static const char lt_store_progress_sql[] =
     "INSERT INTO lt.commune_progress AS p (commune_code, last_seq, last_batch_hash,"
-    " events_applied, batches_applied, duplicates_skipped, last_recorded_at)"
+    " events_applied, batches_applied, duplicates_skipped, last_recorded_at, last_applied_at)"
     " SELECT commune_code, last_seq, last_batch_hash, events, batches, duplicates,"
     " CASE WHEN recorded_us > 0 THEN 'epoch'::timestamptz"
-    "  + recorded_us * interval '1 microsecond' END FROM lt_stage_progress"
+    "  + recorded_us * interval '1 microsecond' END,"
+    " CASE WHEN events > 0 THEN now() END FROM lt_stage_progress"
     " ON CONFLICT (commune_code) DO UPDATE SET"
     " last_seq = GREATEST(p.last_seq, EXCLUDED.last_seq),"
     " last_batch_hash = CASE WHEN EXCLUDED.last_seq >= p.last_seq"
@@ -369,6 +373,8 @@ static const char lt_store_progress_sql[] =
     " batches_applied = p.batches_applied + EXCLUDED.batches_applied,"
     " duplicates_skipped = p.duplicates_skipped + EXCLUDED.duplicates_skipped,"
     " last_recorded_at = coalesce(EXCLUDED.last_recorded_at, p.last_recorded_at),"
+    " last_applied_at = CASE WHEN EXCLUDED.events_applied > 0 THEN now()"
+    "  ELSE p.last_applied_at END,"
     " updated_at = now()";
 
 /* The event log rows: straight into the table; a second application of an
@@ -532,6 +538,23 @@ static const char lt_store_resync_progress_sql[] =
     " ON CONFLICT (request_id) DO UPDATE SET parts = r.parts + EXCLUDED.parts,"
     "  events = r.events + EXCLUDED.events, done_at = coalesce(EXCLUDED.done_at, r.done_at)";
 
+/* The newest heartbeat per commune (the last read: an agent clock that
+ * jumps back is still heard), with when the province read it. */
+static const char lt_store_heartbeat_sql[] =
+    "INSERT INTO lt.commune_heartbeat AS h (commune_code, agent_at, received_at,"
+    " outbox_pending, oldest_unsent_at, rows_refused, agent_version, agent_id, acked_seq,"
+    " next_seq)"
+    " SELECT commune_code, 'epoch'::timestamptz + at_us * interval '1 microsecond',"
+    "  clock_timestamp(), outbox_pending,"
+    "  CASE WHEN oldest_unsent_us > 0 THEN 'epoch'::timestamptz"
+    "   + oldest_unsent_us * interval '1 microsecond' END,"
+    "  rows_refused, agent_version, agent_id, acked_seq, next_seq FROM lt_stage_heartbeat"
+    " ON CONFLICT (commune_code) DO UPDATE SET agent_at = EXCLUDED.agent_at,"
+    "  received_at = EXCLUDED.received_at, outbox_pending = EXCLUDED.outbox_pending,"
+    "  oldest_unsent_at = EXCLUDED.oldest_unsent_at, rows_refused = EXCLUDED.rows_refused,"
+    "  agent_version = EXCLUDED.agent_version, agent_id = EXCLUDED.agent_id,"
+    "  acked_seq = EXCLUDED.acked_seq, next_seq = EXCLUDED.next_seq";
+
 static lt_pg_rc_t lt_store_apply_resync(PGconn *pg, const lt_plan_t *plan, char *errstr,
                                         size_t errstr_size)
 {
@@ -587,6 +610,11 @@ static lt_pg_rc_t lt_store_run(PGconn *pg, const lt_plan_t *plan, int64_t quaran
         rc = lt_store_write_logs(pg, plan, errstr, errstr_size);
     if (rc == LT_PG_OK)
         rc = lt_store_apply_resync(pg, plan, errstr, errstr_size);
+    size_t hb_len;
+    const char *hb_rows = lt_plan_heartbeat_rows(plan, &hb_len);
+    if (rc == LT_PG_OK)
+        rc = lt_store_merge(pg, "COPY lt_stage_heartbeat FROM STDIN", hb_rows, hb_len,
+                            lt_store_heartbeat_sql, errstr, errstr_size);
     if (rc == LT_PG_OK)
         rc = lt_store_check_digests(pg, plan, errstr, errstr_size);
     if (rc == LT_PG_OK)
@@ -709,10 +737,24 @@ static const char lt_store_status_sql[] =
     " (SELECT count(*) FROM lt.seq_gap g WHERE g.commune_code = c.commune_code"
     "   AND g.resolved_at IS NULL),"
     " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
-    "   AND q.replayed_at IS NULL)"
+    "   AND q.replayed_at IS NULL),"
+    " extract(epoch FROM clock_timestamp() - h.received_at),"
+    " extract(epoch FROM h.received_at - h.agent_at), h.outbox_pending,"
+    " extract(epoch FROM clock_timestamp() - h.oldest_unsent_at), h.rows_refused,"
+    " h.agent_version, extract(epoch FROM clock_timestamp() - p.last_applied_at),"
+    " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
+    "   AND q.replayed_at IS NULL AND q.quarantined_at > clock_timestamp() - interval '10 min'),"
+    " (SELECT d.equal FROM lt.digest_check d WHERE d.commune_code = c.commune_code"
+    "   ORDER BY d.seq DESC LIMIT 1)"
     " FROM lt.commune c LEFT JOIN lt.commune_progress p USING (commune_code)"
     " LEFT JOIN lt.kafka_offset k ON k.topic = c.events_topic AND k.partition = 0"
+    " LEFT JOIN lt.commune_heartbeat h USING (commune_code)"
     " WHERE c.province_code = $1 ORDER BY c.commune_code";
+
+static double lt_store_seconds(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? -1 : strtod(PQgetvalue(res, row, col), NULL);
+}
 
 static void lt_store_status_row(lt_store_status_t *s, const PGresult *res, int row)
 {
@@ -724,7 +766,24 @@ static void lt_store_status_row(lt_store_status_t *s, const PGresult *res, int r
                              .next_offset = lt_store_int(res, row, 5),
                              .last_applied_at = lt_store_text(res, row, 6),
                              .open_gaps = lt_store_int(res, row, 7),
-                             .quarantined = lt_store_int(res, row, 8)};
+                             .quarantined = lt_store_int(res, row, 8),
+                             .heartbeat_age_s = lt_store_seconds(res, row, 9),
+                             .clock_skew_s = PQgetisnull(res, row, 10)
+                                                 ? 0
+                                                 : lt_store_seconds(res, row, 10),
+                             .outbox_pending = PQgetisnull(res, row, 11)
+                                                   ? -1
+                                                   : lt_store_int(res, row, 11),
+                             .oldest_unsent_age_s = lt_store_seconds(res, row, 12),
+                             .rows_refused = PQgetisnull(res, row, 13)
+                                                 ? -1
+                                                 : lt_store_int(res, row, 13),
+                             .agent_version = lt_store_text(res, row, 14),
+                             .last_applied_age_s = lt_store_seconds(res, row, 15),
+                             .quarantined_recent = lt_store_int(res, row, 16),
+                             .digest_equal = PQgetisnull(res, row, 17)
+                                                 ? -1
+                                                 : PQgetvalue(res, row, 17)[0] == 't'};
 }
 
 lt_pg_rc_t lt_store_status(PGconn *pg, const char *province, lt_store_status_t **rows,
@@ -752,6 +811,7 @@ void lt_store_status_free(lt_store_status_t *rows, size_t n)
         free(rows[i].name);
         free(rows[i].events_topic);
         free(rows[i].last_applied_at);
+        free(rows[i].agent_version);
     }
     free(rows);
 }
@@ -760,8 +820,9 @@ void lt_store_status_free(lt_store_status_t *rows, size_t n)
 
 static const char lt_store_report_sql[] =
     "SELECT c.commune_code, c.name, coalesce(p.last_seq, 0),"
-    " to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-    " extract(epoch FROM now() - p.updated_at)::bigint,"
+    " to_char(greatest(p.updated_at, h.received_at) AT TIME ZONE 'UTC',"
+    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " extract(epoch FROM now() - greatest(p.updated_at, h.received_at))::bigint,"
     " (SELECT count(*) FROM lt.seq_gap g WHERE g.commune_code = c.commune_code"
     "   AND g.resolved_at IS NULL),"
     " (SELECT coalesce(sum(g.to_seq - g.from_seq + 1), 0) FROM lt.seq_gap g"
@@ -769,8 +830,11 @@ static const char lt_store_report_sql[] =
     " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
     "   AND q.replayed_at IS NULL),"
     " d.seq, to_char(d.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-    " d.equal, array_to_string(d.diverged, ','), cardinality(d.diverged)"
+    " d.equal, array_to_string(d.diverged, ','), cardinality(d.diverged),"
+    " extract(epoch FROM h.received_at), h.outbox_pending,"
+    " extract(epoch FROM h.received_at - h.oldest_unsent_at)"
     " FROM lt.commune c LEFT JOIN lt.commune_progress p USING (commune_code)"
+    " LEFT JOIN lt.commune_heartbeat h USING (commune_code)"
     " LEFT JOIN LATERAL (SELECT * FROM lt.digest_check x WHERE x.commune_code = c.commune_code"
     "   ORDER BY x.seq DESC LIMIT 1) d ON true"
     " WHERE $1::text IS NULL OR c.commune_code = $1"
@@ -792,6 +856,9 @@ static void lt_store_report_row(lt_store_report_t *r, const PGresult *res, int r
         .digest_equal = PQgetisnull(res, row, 10) ? -1 : PQgetvalue(res, row, 10)[0] == 't',
         .diverged = lt_store_text(res, row, 11),
         .n_diverged = PQgetisnull(res, row, 12) ? 0 : lt_store_int(res, row, 12),
+        .heartbeat_at = lt_store_seconds(res, row, 13),
+        .backlog_rows = PQgetisnull(res, row, 14) ? -1 : lt_store_int(res, row, 14),
+        .oldest_unsent_age_at_heartbeat_s = lt_store_seconds(res, row, 15),
     };
 }
 

@@ -96,6 +96,16 @@ typedef struct lt_store_status {
     char *last_applied_at;   /* "YYYY-MM-DD HH:MM:SS", NULL before the first round */
     int64_t open_gaps;       /* gaps not yet filled */
     int64_t quarantined;     /* messages quarantined and not replayed */
+    /* From the newest heartbeat; -1 where there is none. */
+    double heartbeat_age_s;  /* since it was applied */
+    double clock_skew_s;     /* province time - agent time when it was applied */
+    int64_t outbox_pending;  /* rows at the commune not yet acknowledged by Kafka */
+    double oldest_unsent_age_s; /* the oldest of them, now */
+    int64_t rows_refused;
+    char *agent_version;
+    double last_applied_age_s; /* since an event of the commune was last applied */
+    int64_t quarantined_recent; /* quarantined in the last 10 minutes, not replayed */
+    int digest_equal;        /* the last digest comparison: 1, 0, -1 none */
 } lt_store_status_t;
 
 /* One row per commune of province, by code; *rows malloc'd (free with
@@ -120,6 +130,9 @@ typedef struct lt_store_report {
     int digest_equal;          /* 1 equal, 0 diverged, -1 never compared */
     char *diverged;            /* "3,17,200": the buckets that differed, or "" */
     int64_t n_diverged;
+    double heartbeat_at;       /* when its newest heartbeat was applied (Unix s); -1 none */
+    int64_t backlog_rows;      /* at the commune, as that heartbeat said; -1 none */
+    double oldest_unsent_age_at_heartbeat_s; /* the oldest of them then; -1 none */
 } lt_store_report_t;
 
 /* One row per registered commune (or only commune, when not NULL), by code;

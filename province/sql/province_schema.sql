@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS lt.commune_progress (
     last_recorded_at timestamptz,  -- outbox time of the newest applied event
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
+-- When the province last applied an event of the commune (not a duplicate,
+-- not a heartbeat): how status tells a stalled sink.
+ALTER TABLE lt.commune_progress ADD COLUMN IF NOT EXISTS last_applied_at timestamptz;
 
 -- A jump in a commune's sequence: events from_seq..to_seq never arrived.
 CREATE TABLE IF NOT EXISTS lt.seq_gap (
@@ -150,6 +153,21 @@ CREATE TABLE IF NOT EXISTS lt.digest_check (
     equal        boolean  NOT NULL,
     diverged     smallint[] NOT NULL DEFAULT '{}',  -- buckets that differ
     PRIMARY KEY (commune_code, seq)
+);
+
+-- The newest heartbeat of each commune's agent: liveness, backlog at the
+-- commune, refused rows, the agent's clock (against received_at: skew).
+CREATE TABLE IF NOT EXISTS lt.commune_heartbeat (
+    commune_code     text PRIMARY KEY,
+    agent_at         timestamptz NOT NULL,  -- the agent's clock when sent
+    received_at      timestamptz NOT NULL,  -- the province's when applied
+    outbox_pending   bigint NOT NULL,       -- rows not yet acknowledged by Kafka
+    oldest_unsent_at timestamptz,           -- outbox time of the oldest of them
+    rows_refused     bigint NOT NULL,
+    agent_version    text NOT NULL,
+    agent_id         text NOT NULL,
+    acked_seq        bigint NOT NULL,
+    next_seq         bigint NOT NULL
 );
 
 -- Resync requests (lienthong-reconcile repair) and their answers' progress.

@@ -12,7 +12,7 @@
 t_setup 38 1
 c=${T_COMMUNES[0]}
 R() { "$RECONCILE" -c "$T_DIR/reconcile.ini" "$@"; }
-AGENT_OPTS=(-o agent.digest_every_events=100 -o agent.batch_max_events=50)
+AGENT_OPTS=(-o agent.digest_every_events=100 -o agent.digest_every_s=2 -o agent.batch_max_events=50)
 digest_seq() {
     t_sql "$T_PDB" "SELECT coalesce(max(seq), 0) FROM lt.digest_check WHERE commune_code = '$c'"
 }

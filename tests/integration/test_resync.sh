@@ -45,8 +45,8 @@ t_stop sink
 t_start_sink
 t_gen "$c" 60 -s "$((T_SEED % 100000 + 3))"
 wait_until "t_unsent_is $c 0" 30 "all sent"
-t_assert_eq 1 "$(t_sql "$T_PDB" "SELECT count(*) FROM lt.seq_gap WHERE resolved_at IS NULL")" \
-    "open gaps before repair"
+wait_until "[ \$(t_sql $T_PDB \"SELECT count(*) FROM lt.seq_gap WHERE resolved_at IS NULL\") = 1 ]" 30 \
+    "the gap recorded at the province"
 repair
 t_assert_eq 0 "$(t_sql "$T_PDB" "SELECT count(*) FROM lt.seq_gap WHERE resolved_at IS NULL")" \
     "open gaps after repair"
