@@ -16,6 +16,17 @@
 #   bench/report.sh        the report: printed, bench/out/summary.txt and
 #                          bench/out/results.json
 #
+# With --peer, the sink beside its peer (Kafka Connect + the Debezium JDBC
+# sink) on the same events, broker and PostgreSQL, instead of (a) to (e):
+#
+#   bench/setup.sh, bench/agent_rss.sh   as above (the pre-fill)
+#   bench/peer_setup.sh    the peer's jars (Maven), topics and records
+#   bench/peer_apply.sh    rounds of: a sink pass, a pass of each peer
+#                          configuration
+#   bench/ceiling_copy.sh  (b), bench/check.sh
+#   bench/peer_report.sh   the report: printed, bench/out/peer.txt and
+#                          bench/out/peer.json
+#
 # See bench/README.md.  bench/run.sh --help lists the settings.
 set -euo pipefail
 
@@ -24,11 +35,20 @@ ROOT=$(dirname "$BENCH_DIR")
 
 usage() {
     cat <<'EOF'
-Usage: bench/run.sh [--brokers HOST:PORT[,...]] [--postgres CONNINFO] [--help]
+Usage: bench/run.sh [--peer] [--brokers HOST:PORT[,...]] [--postgres CONNINFO] [--help]
 
 Runs the lienthong benchmark end to end (about 6-8 minutes on 2 cores) and
 prints five figures: (a) sink apply rate, (b) COPY ceiling, (c) per-event
 floor, (d) end-to-end latency p50/p99, (e) agent peak RSS.
+
+  --peer              instead: the sink beside its peer, Kafka Connect
+                      standalone with the Debezium JDBC sink (jars fetched
+                      with Maven once), on the same events, broker and
+                      PostgreSQL, back to back: events/s (median of
+                      LT_BENCH_REPEAT passes), CPU us per event (process +
+                      PostgreSQL backends), peak RSS, ratios, and (b).
+                      LT_BENCH_EVENTS defaults to 200000 then.  About
+                      17 minutes on 2 cores.
 
 Services: by default Kafka and PostgreSQL of its own, started in a fresh
 state directory and stopped at the end.  Else:
@@ -70,11 +90,23 @@ Environment (all optional):
                           (default 3)
   LT_BENCH_SINK_OPTS      extra "-o key=value" words for lienthong-sink run,
                           e.g. "-o sink.round_max_messages=50"
+  LT_BENCH_PEER_CONFIGS   --peer: peer configurations, space-separated
+                          LABEL:TASKS:BATCH:MAXPOLL:REDUCTION:URLPARAMS
+                          (tasks.max, batch.size, max.poll.records,
+                          use.reduction.buffer, JDBC URL parameters); default
+                          "peer-1task:1:500:500:false:
+                           peer-tuned:4:5000:5000:true:&reWriteBatchedInserts=true"
+  LT_BENCH_PEER_LIBS      --peer: where the peer's jars are (fetched there if
+                          missing; default under ~/.cache/lienthong)
+  LT_BENCH_CONNECT_PORT   --peer: the Connect worker's REST port on 127.0.0.1
+                          (default 48083)
 EOF
 }
+PEER=0
 while [ $# -gt 0 ]; do
     case $1 in
         -h | --help) usage; exit 0 ;;
+        --peer) PEER=1; shift ;;
         --brokers) [ $# -ge 2 ] || { usage >&2; exit 2; }; LT_BENCH_BROKERS=$2; shift 2 ;;
         --brokers=*) LT_BENCH_BROKERS=${1#*=}; shift ;;
         --postgres) [ $# -ge 2 ] || { usage >&2; exit 2; }; LT_BENCH_POSTGRES=$2; shift 2 ;;
@@ -84,6 +116,7 @@ while [ $# -gt 0 ]; do
 done
 
 # ------------------------------------------------------------------ settings
+[ "$PEER" = 0 ] || : "${LT_BENCH_EVENTS:=200000}" # the workload of issue 10
 : "${LT_BENCH_KAFKA_PORT:=49092}"
 : "${LT_BENCH_PG_PORT:=45432}"
 OWN_KAFKA=0 OWN_PG=0
@@ -110,10 +143,11 @@ export LT_BENCH_T0=$(date +%s.%N)
 [ "$NCOMMUNES" -ge 1 ] || { echo "bench: LT_BENCH_COMMUNES is empty" >&2; exit 2; }
 export LT_BENCH_BUILD LT_BENCH_OUT LT_BENCH_COMMUNES LT_BENCH_EVENTS LT_BENCH_FLOOR_EVENTS \
     LT_BENCH_LAT_COMMUNE LT_BENCH_LAT_RATE LT_BENCH_LAT_SECONDS LT_BENCH_LAT_WARMUP \
-    LT_BENCH_PROFILE LT_BENCH_KEEP LT_BENCH_SINK_OPTS LT_BENCH_REPEAT LT_BENCH_STATE
+    LT_BENCH_PROFILE LT_BENCH_KEEP LT_BENCH_SINK_OPTS LT_BENCH_REPEAT LT_BENCH_STATE \
+    LT_BENCH_PEER_CONFIGS LT_BENCH_PEER_LIBS LT_BENCH_CONNECT_PORT
 mkdir -p "$OUT"
 rm -f "$OUT"/results.json "$OUT"/summary.txt "$OUT"/*.log "$OUT"/*.env "$OUT"/perf-*.txt \
-    "$OUT"/pgss-*.txt
+    "$OUT"/pgss-*.txt "$OUT"/peer.txt "$OUT"/peer.json "$OUT"/peer_passes.tsv
 
 SERVICES=0
 cleanup() {
@@ -123,6 +157,9 @@ cleanup() {
         say "stopping the benchmark's own Kafka and PostgreSQL"
         [ "$OWN_KAFKA" = 0 ] || LT_QUIET=1 "$ROOT/deploy/kafka.sh" stop >/dev/null 2>&1 || true
         [ "$OWN_PG" = 0 ] || LT_QUIET=1 "$ROOT/deploy/postgres.sh" stop >/dev/null 2>&1 || true
+    fi
+    if [ "$PEER$SERVICES$OWN_KAFKA" = 110 ] && [ "$LT_BENCH_KEEP" != 1 ]; then
+        "$BENCH_DIR/peer_setup.sh" --delete-topics >/dev/null 2>&1 || true
     fi
     if [ "$OWN_PG" = 0 ] && [ "$LT_BENCH_KEEP" != 1 ]; then
         for db in $(q postgres "SELECT datname FROM pg_database WHERE datname LIKE 'lt\\_bench\\_%'" 2>/dev/null); do
@@ -143,8 +180,8 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------- services
 say "lienthong benchmark: state $LT_STATE_DIR, Kafka $LT_BENCH_BROKERS, PostgreSQL $LT_BENCH_POSTGRES"
 for port in $([ "$OWN_KAFKA" = 0 ] || echo "$LT_KAFKA_PORT $((LT_KAFKA_PORT + 1))") \
-    $([ "$OWN_PG" = 0 ] || echo "$LT_PG_PORT"); do
-    lt_port_busy "$port" && die "port $port is in use: set LT_BENCH_KAFKA_PORT / LT_BENCH_PG_PORT"
+    $([ "$OWN_PG" = 0 ] || echo "$LT_PG_PORT") $([ "$PEER" = 0 ] || echo "$LT_BENCH_CONNECT_PORT"); do
+    lt_port_busy "$port" && die "port $port is in use: set LT_BENCH_KAFKA_PORT / LT_BENCH_PG_PORT / LT_BENCH_CONNECT_PORT"
 done
 
 if [ "${LT_BENCH_NO_BUILD:-0}" != 1 ]; then
@@ -174,6 +211,14 @@ fi
 # ------------------------------------------------------------ measurements
 "$BENCH_DIR/setup.sh"
 "$BENCH_DIR/agent_rss.sh"
+if [ "$PEER" = 1 ]; then
+    "$BENCH_DIR/peer_setup.sh"
+    "$BENCH_DIR/peer_apply.sh"
+    "$BENCH_DIR/ceiling_copy.sh"
+    "$BENCH_DIR/check.sh"
+    TOTAL_S=$(fmt0 "$(calc "$(now) - $LT_BENCH_T0")") "$BENCH_DIR/peer_report.sh"
+    exit 0
+fi
 "$BENCH_DIR/sink_apply.sh"
 "$BENCH_DIR/sink_apply.sh" --profile
 "$BENCH_DIR/ceiling_copy.sh"
