@@ -17,6 +17,7 @@
 #include "lt_plan.h"
 #include "lt_registry.h"
 #include "lt_sink_metrics.h"
+#include "lt_status_page.h"
 #include "lt_store.h"
 #include "lt_systemd.h"
 #include "lt_topic.h"
@@ -613,6 +614,7 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
     memset(&sink, 0, sizeof(sink));
     sink.sc = sc;
     sink.metrics = lt_sink_metrics_new(sc->province);
+    lt_status_page_t *page = lt_status_page_new(lt_sink_metrics_http(sink.metrics), conf, sc);
     if (lt_sink_metrics_listen(sink.metrics, sc->http_listen, errstr, sizeof(errstr)) != 0) {
         lt_error("sink cannot start: sink.http_listen", "province=%s error=\"%s\"", sc->province,
                  errstr);
@@ -643,6 +645,7 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
     free(sink.held);
     free(sink.msgs);
     PQfinish(sink.pg);
-    lt_sink_metrics_destroy(sink.metrics);
+    lt_sink_metrics_destroy(sink.metrics); /* stops the HTTP server first */
+    lt_status_page_destroy(page);
     return rc;
 }

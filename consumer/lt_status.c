@@ -570,7 +570,7 @@ static json_t *status_json_commune(const status_commune_t *c)
     return row;
 }
 
-static void status_print_json(const status_report_t *r, int exit_code)
+static json_t *status_document(const status_report_t *r, int exit_code)
 {
     json_t *communes = json_array();
     for (size_t i = 0; i < r->n; i++)
@@ -582,6 +582,12 @@ static void status_print_json(const status_report_t *r, int exit_code)
         r->group, "state", status_json_text(r->group_state < 0 ? NULL : status_group_state_name(r)),
         "members", status_json_count(r->group_members), "exit_status", exit_code, "communes",
         communes);
+    return doc;
+}
+
+static void status_print_json(const status_report_t *r, int exit_code)
+{
+    json_t *doc = status_document(r, exit_code);
     json_dumpf(doc, stdout, JSON_INDENT(2));
     fputc('\n', stdout);
     json_decref(doc);
@@ -622,31 +628,46 @@ static void status_print_verdict(const status_report_t *r, const lt_conf_t *conf
     }
 }
 
+/* Everything status reports, gathered: the province's rows (*rows, freed
+ * with lt_store_status_free) and Kafka's answers in *r. Returns 0, or -1
+ * with errstr when the province database did not answer. */
+static int status_collect(const lt_conf_t *conf, const lt_sink_conf_t *sc, int timeout_ms,
+                          status_report_t *r, lt_store_status_t **rows, size_t *n_rows,
+                          char *errstr, size_t errstr_size)
+{
+    if (status_query_province(sc, rows, n_rows, errstr, errstr_size) != 0)
+        return -1;
+    *r = (status_report_t){.province = sc->province, .group_state = -1, .group_members = -1};
+    /* The sink's own default (lt_sink.c): describe the group it joins. */
+    if (sc->group_id)
+        lt_strlcpy(r->group, sc->group_id, sizeof(r->group));
+    else
+        snprintf(r->group, sizeof(r->group), "lienthong-sink-%s", sc->province);
+    r->n = *n_rows;
+    r->communes = calloc(r->n ? r->n : 1, sizeof(*r->communes));
+    if (!r->communes)
+        abort();
+    status_read_communes(r, *rows);
+    status_ask_kafka(r, conf, sc, timeout_ms);
+    lt_health_bounds_t bounds = lt_health_default_bounds((double)sc->heartbeat_interval_s);
+    bounds.lag_warn_s = (double)sc->lag_warn_s;
+    bounds.stalled_after_s = (double)sc->stalled_after_s;
+    bounds.skew_max_s = (double)sc->skew_max_s;
+    for (size_t i = 0; i < r->n; i++)
+        status_judge(&r->communes[i], &bounds, lt_now_us());
+    return 0;
+}
+
 int lt_status_run(const lt_conf_t *conf, const lt_sink_conf_t *sc, int json, int timeout_ms)
 {
     char errstr[1024];
     lt_store_status_t *rows = NULL;
     size_t n_rows = 0;
-    if (status_query_province(sc, &rows, &n_rows, errstr, sizeof(errstr)) != 0) {
+    status_report_t r;
+    if (status_collect(conf, sc, timeout_ms, &r, &rows, &n_rows, errstr, sizeof(errstr)) != 0) {
         fprintf(stderr, "error: %s; cannot tell what the province applied\n", errstr);
         return LT_STATUS_EXIT_CANNOT_TELL;
     }
-    status_report_t r = {.province = sc->province, .group_state = -1, .group_members = -1};
-    /* The sink's own default (lt_sink.c): describe the group it joins. */
-    if (sc->group_id)
-        lt_strlcpy(r.group, sc->group_id, sizeof(r.group));
-    else
-        snprintf(r.group, sizeof(r.group), "lienthong-sink-%s", sc->province);
-    r.n = n_rows;
-    r.communes = calloc(r.n ? r.n : 1, sizeof(*r.communes));
-    status_read_communes(&r, rows);
-    status_ask_kafka(&r, conf, sc, timeout_ms);
-    lt_health_bounds_t bounds = lt_health_default_bounds((double)sc->heartbeat_interval_s);
-    bounds.lag_warn_s = (double)sc->lag_warn_s;
-    bounds.stalled_after_s = (double)sc->stalled_after_s;
-    bounds.skew_max_s = (double)sc->skew_max_s;
-    for (size_t i = 0; i < r.n; i++)
-        status_judge(&r.communes[i], &bounds, lt_now_us());
     int exit_code = status_exit_code(&r);
     if (json)
         status_print_json(&r, exit_code);
@@ -657,6 +678,21 @@ int lt_status_run(const lt_conf_t *conf, const lt_sink_conf_t *sc, int json, int
     free(r.communes);
     lt_store_status_free(rows, n_rows);
     return exit_code;
+}
+
+json_t *lt_status_document(const lt_conf_t *conf, const lt_sink_conf_t *sc, int timeout_ms)
+{
+    char errstr[1024];
+    lt_store_status_t *rows = NULL;
+    size_t n_rows = 0;
+    status_report_t r;
+    if (status_collect(conf, sc, timeout_ms, &r, &rows, &n_rows, errstr, sizeof(errstr)) != 0)
+        return json_pack("{s:s, s:s, s:i}", "province", sc->province, "error", errstr,
+                         "exit_status", LT_STATUS_EXIT_CANNOT_TELL);
+    json_t *doc = status_document(&r, status_exit_code(&r));
+    free(r.communes);
+    lt_store_status_free(rows, n_rows);
+    return doc;
 }
 
 static int status_usage(void)

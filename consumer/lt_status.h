@@ -3,6 +3,8 @@
 #ifndef LT_STATUS_H
 #define LT_STATUS_H
 
+#include <jansson.h>
+
 #include "lt_conf.h"
 #include "lt_sink.h"
 
@@ -22,7 +24,13 @@ enum {
  * on stderr. Kafka is given timeout_ms in all. Returns an LT_STATUS_EXIT_*. */
 int lt_status_run(const lt_conf_t *conf, const lt_sink_conf_t *sc, int json, int timeout_ms);
 
-/* `status [--json] [--timeout SECONDS]`: argv[0] is "status". */
+/* The report as the JSON document `status --json` prints (with its
+ * "exit_status"), or {"province", "error", "exit_status": 1} when the
+ * province database did not answer. The caller json_decrefs it. Gathers on
+ * its own connections: safe on another thread than the daemon's. */
+json_t *lt_status_document(const lt_conf_t *conf, const lt_sink_conf_t *sc, int timeout_ms);
+
+/* `status [--json] [--timeout SECONDS] [--watch [S]]`: argv[0] is "status". */
 int lt_status_command(const lt_conf_t *conf, const lt_sink_conf_t *sc, int argc, char **argv);
 
 #endif

@@ -50,6 +50,8 @@ LT_DEB_PACKAGES=(
     # --now prometheus if unwanted); nothing is started elsewhere.
     curl prometheus
     libsystemd-dev systemd dpkg-dev man-db strace
+    # test_status_page: the sink's page in headless Chromium (~27 s to install).
+    chromium fonts-dejavu-core
 )
 
 KAFKA_JAR="kafka_2.13-$LT_KAFKA_VERSION.jar"
