@@ -61,11 +61,13 @@ const lt_conf_opt_t lt_sink_conf_table[] = {
         "data waiting and nothing applied for this long: STALLED"),
     OPT("sink", "skew_max_s", LT_CONF_INT, "120", skew_max_s, 1, 864000,
         "an agent clock off by more than this is SKEWED"),
+    OPT("sink", "idle_after_s", LT_CONF_INT, "3600", idle_after_s, 1, 864000,
+        "heard from, nothing waiting and nothing applied for this long: IDLE"),
     OPT("sink", "replication_factor", LT_CONF_INT, "-1", replication_factor, -1, 16,
         "replication factor of provisioned topics (-1 = broker default)"),
     OPT("sink", "http_listen", LT_CONF_STR, NULL, http_listen, 0, 0,
-        "HOST:PORT serving /metrics, /healthz and /readyz (e.g. 127.0.0.1:9465); unset = no"
-        " HTTP port"),
+        "HOST:PORT serving the status page /, /status.json, /metrics, /healthz and /readyz"
+        " (e.g. 127.0.0.1:9465); unset = no HTTP port"),
     {NULL, NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
@@ -81,7 +83,17 @@ typedef struct lt_sink {
     lt_msg_t *msgs;
     int fatal; /* a permanent error was logged: the loop ends, the process exits 1 */
     lt_sink_metrics_t *metrics;
+    lt_status_page_t *page; /* "/" and /status.json on the metrics' HTTP port */
 } lt_sink_t;
+
+/* Before each scrape: the communes' health as status judges it, from the
+ * page's document (its own connections, gathered at most every few seconds). */
+static void lt_sink_scrape(void *opaque)
+{
+    lt_sink_t *sink = opaque;
+    if (sink->page)
+        lt_status_page_each_commune(sink->page, lt_sink_metrics_health, sink->metrics);
+}
 
 /* What an operator can do about a permanent database error. */
 static const char *lt_sink_pg_hint(const char *errstr)
@@ -614,7 +626,8 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
     memset(&sink, 0, sizeof(sink));
     sink.sc = sc;
     sink.metrics = lt_sink_metrics_new(sc->province);
-    lt_status_page_t *page = lt_status_page_new(lt_sink_metrics_http(sink.metrics), conf, sc);
+    sink.page = lt_status_page_new(lt_sink_metrics_http(sink.metrics), conf, sc);
+    lt_sink_metrics_on_scrape(sink.metrics, lt_sink_scrape, &sink);
     if (lt_sink_metrics_listen(sink.metrics, sc->http_listen, errstr, sizeof(errstr)) != 0) {
         lt_error("sink cannot start: sink.http_listen", "province=%s error=\"%s\"", sc->province,
                  errstr);
@@ -646,6 +659,6 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
     free(sink.msgs);
     PQfinish(sink.pg);
     lt_sink_metrics_destroy(sink.metrics); /* stops the HTTP server first */
-    lt_status_page_destroy(page);
+    lt_status_page_destroy(sink.page);
     return rc;
 }

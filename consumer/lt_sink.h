@@ -22,7 +22,7 @@ typedef struct lt_sink_conf {
     long replication_factor; /* for provisioned topics; -1 = broker default */
     char *http_listen;       /* HOST:PORT of /metrics, /healthz, /readyz; NULL = none */
     long heartbeat_interval_s; /* the agents': OFFLINE after 6 of them unheard */
-    long lag_warn_s, stalled_after_s, skew_max_s; /* health bounds (lt_health.h) */
+    long lag_warn_s, stalled_after_s, skew_max_s, idle_after_s; /* health bounds (lt_health.h) */
 } lt_sink_conf_t;
 
 extern const lt_conf_opt_t lt_sink_conf_table[];

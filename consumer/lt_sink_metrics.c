@@ -56,6 +56,8 @@ enum {
     SM_C_HEARTBEAT_AGE,
     SM_C_BACKLOG,
     SM_C_OLDEST_UNSENT_AGE,
+    SM_C_HEALTH,
+    SM_C_LAG_SECONDS,
     SM_COUNT
 };
 
@@ -134,6 +136,13 @@ static const lt_metric_def_t lt_sink_metric_defs[SM_COUNT] = {
     [SM_C_OLDEST_UNSENT_AGE] = {"lienthong_sink_commune_oldest_unsent_age_seconds", A, "commune",
                                 "age of the commune's oldest unsent row, as its last heartbeat"
                                 " said"},
+    [SM_C_HEALTH] = {"lienthong_sink_commune_health_state", G, "commune",
+                     "the commune's health as lienthong-sink status judges it: 0 OK, 1 IDLE,"
+                     " 2 LAGGING, 3 SKEWED, 4 QUARANTINE, 5 DIVERGED, 6 STALLED, 7 OFFLINE,"
+                     " 8 UNKNOWN (judged at each scrape, at most every 5 s)"},
+    [SM_C_LAG_SECONDS] = {"lienthong_sink_commune_lag_seconds", G, "commune",
+                          "age of the commune's oldest event not yet applied, at the commune"
+                          " or in Kafka; 0 when none; absent when unknown"},
 };
 
 #undef G
@@ -297,6 +306,22 @@ void lt_sink_metrics_heartbeat(lt_sink_metrics_t *sm, const char *commune, doubl
         lt_age_set(s, heard_at - oldest_unsent_age_s);
     else
         lt_series_clear(s);
+}
+
+void lt_sink_metrics_health(void *opaque, const char *commune, int state, double lag_s)
+{
+    lt_sink_metrics_t *sm = opaque;
+    lt_gauge_set(lt_metric_with(sm->f[SM_C_HEALTH], commune), state);
+    lt_series_t *lag = lt_metric_with(sm->f[SM_C_LAG_SECONDS], commune);
+    if (lag_s >= 0)
+        lt_gauge_set(lag, lag_s);
+    else
+        lt_series_clear(lag);
+}
+
+void lt_sink_metrics_on_scrape(lt_sink_metrics_t *sm, void (*fn)(void *opaque), void *opaque)
+{
+    lt_metrics_on_render(sm->reg, fn, opaque);
 }
 
 /* ---------------------------------------------------------------- refresh */

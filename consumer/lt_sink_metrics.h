@@ -92,6 +92,16 @@ void lt_sink_metrics_heartbeat(lt_sink_metrics_t *sm, const char *commune, doubl
 
 /* Every family the sink exports, rendered without values (HELP and TYPE
  * lines): the list the dashboard and alert rules are checked against. */
+/* One commune's health state (lt_health_state_t) and lag in seconds (-1
+ * unknown) as status judged them: lienthong_sink_commune_health_state and
+ * lienthong_sink_commune_lag_seconds. opaque is the lt_sink_metrics_t, so
+ * the function can be handed to lt_status_page_each_commune. Any thread. */
+void lt_sink_metrics_health(void *opaque, const char *commune, int state, double lag_s);
+
+/* fn(opaque) runs on the HTTP thread before each /metrics is rendered: it
+ * may set the figures that are judged on demand (the health above). */
+void lt_sink_metrics_on_scrape(lt_sink_metrics_t *sm, void (*fn)(void *opaque), void *opaque);
+
 void lt_sink_metrics_describe(lt_buf_t *out);
 
 #endif

@@ -653,6 +653,7 @@ static int status_collect(const lt_conf_t *conf, const lt_sink_conf_t *sc, int t
     bounds.lag_warn_s = (double)sc->lag_warn_s;
     bounds.stalled_after_s = (double)sc->stalled_after_s;
     bounds.skew_max_s = (double)sc->skew_max_s;
+    bounds.idle_after_s = (double)sc->idle_after_s;
     for (size_t i = 0; i < r->n; i++)
         status_judge(&r->communes[i], &bounds, lt_now_us());
     return 0;

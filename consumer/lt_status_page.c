@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "lt_health.h"
 #include "lt_status.h"
 #include "lt_util.h"
 
@@ -65,6 +66,28 @@ static void lt_status_page_json_handler(const lt_http_request_t *req, lt_http_re
     }
     lt_buf_puts(&resp->body, json);
     free(json);
+}
+
+void lt_status_page_each_commune(lt_status_page_t *page,
+                                 void (*fn)(void *opaque, const char *commune, int state,
+                                            double lag_s),
+                                 void *opaque)
+{
+    char *text = lt_status_page_document(page);
+    json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(doc, "communes"), i, row)
+    {
+        json_t *health = json_object_get(row, "health");
+        const char *code = json_string_value(json_object_get(row, "commune"));
+        int state = lt_health_from_name(json_string_value(json_object_get(health, "state")));
+        json_t *lag = json_object_get(health, "lag_seconds");
+        if (code && state >= 0)
+            fn(opaque, code, state, json_is_number(lag) ? json_number_value(lag) : -1);
+    }
+    json_decref(doc);
 }
 
 lt_status_page_t *lt_status_page_new(lt_http_t *http, const lt_conf_t *conf,

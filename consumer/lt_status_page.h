@@ -20,4 +20,13 @@ lt_status_page_t *lt_status_page_new(lt_http_t *http, const lt_conf_t *conf,
                                      const lt_sink_conf_t *sc);
 void lt_status_page_destroy(lt_status_page_t *page); /* NULL is fine; after the server stops */
 
+/* fn(opaque, commune, state, lag_s) for each commune of the current document
+ * (gathered again when older than a few seconds): its health
+ * (lt_health_state_t) and lag in seconds (-1 unknown). Nothing when the
+ * document cannot be gathered. */
+void lt_status_page_each_commune(lt_status_page_t *page,
+                                 void (*fn)(void *opaque, const char *commune, int state,
+                                            double lag_s),
+                                 void *opaque);
+
 #endif

@@ -13,11 +13,13 @@ usage() {
 Usage: deploy/demo.sh [--events N] [--keep] [--help]
 
   --events N   outbox events each commune writes (default 5000)
-  --keep       leave Kafka and PostgreSQL running afterwards, to look around
-               (the commands to do so are printed at the end)
+  --keep       leave Kafka, PostgreSQL, the sink and the agents running
+               afterwards, to look around (the status page's address and the
+               commands to stop everything are printed at the end)
 
 Environment: LT_STATE_DIR (default /tmp/lienthong-demo), LT_KAFKA_PORT (19092),
-LT_PG_PORT (15432), LT_BUILD_DIR (build). Each run starts from empty services.
+LT_PG_PORT (15432), LT_HTTP_PORT (19465, the sink's status page and metrics),
+LT_BUILD_DIR (build). Each run starts from empty services.
 EOF
 }
 
@@ -43,16 +45,18 @@ PROVINCE=01
 COMMUNES=(00004 00008 00070) # Phường Ba Đình, Phường Ngọc Hà, Phường Hoàn Kiếm
 DEMO="$LT_STATE_DIR/demo"
 PIDS=()
+HTTP_PORT=${LT_HTTP_PORT:-19465}
+PAGE="http://127.0.0.1:$HTTP_PORT/"
 
 step() { printf '\n== %s\n' "$*"; }
 
 cleanup() {
     local rc=$? pid
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do lt_stop_pid "$pid" 10 || true; done
     if [ "$KEEP" = 1 ] && [ "$rc" = 0 ]; then
         return
     fi
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do lt_stop_pid "$pid" 10 || true; done
     "$LT_ROOT/deploy/kafka.sh" stop >/dev/null 2>&1 || true
     "$LT_ROOT/deploy/postgres.sh" stop >/dev/null 2>&1 || true
     [ "$rc" = 0 ] || echo "demo.sh: failed; logs are in $DEMO" >&2
@@ -82,7 +86,7 @@ rm -rf "$DEMO" && mkdir -p "$DEMO/keys"
 step "Province $PROVINCE: schema and three communes, each with its own Ed25519 key"
 "$LT_ROOT/deploy/postgres.sh" createdb "lt_province_$PROVINCE" >/dev/null
 lt_write_sink_ini "$DEMO/sink.ini" "$PROVINCE" "$(lt_pg_conninfo "lt_province_$PROVINCE")" \
-    "$BROKERS" sink.stats_interval_s=10
+    "$BROKERS" sink.stats_interval_s=10 "sink.http_listen=127.0.0.1:$HTTP_PORT"
 "$SINK" -c "$DEMO/sink.ini" migrate
 for code in "${COMMUNES[@]}"; do
     "$LT_ROOT/deploy/postgres.sh" createdb "lt_commune_$code" >/dev/null
@@ -131,6 +135,12 @@ echo " done"
 
 step "Status at the province (lienthong-sink status)"
 "$SINK" -c "$DEMO/sink.ini" status
+echo
+echo "   status page: $PAGE  (also $PAGE""status.json, $PAGE""metrics)"
+if command -v curl >/dev/null; then
+    curl -sf "$PAGE""metrics" | grep -E '^lienthong_sink_(events_applied|messages_quarantined)_total' \
+        | sed 's/^/   /' || true
+fi
 
 step "Proof: every entity (version + content hash) and every sequence, both levels"
 RC=0
@@ -178,7 +188,10 @@ Services left running (--keep). Look around:
   kcat -b $BROKERS -C -t $(lt_topic "$PROVINCE" "${COMMUNES[0]}") -c 1 -f 'key=%k offset=%o bytes=%S headers=%h\n'
   $SINK -c $DEMO/sink.ini status
   $AGENT -c $DEMO/agent-${COMMUNES[0]}.ini status
-Stop them with: LT_STATE_DIR=$LT_STATE_DIR deploy/kafka.sh stop; LT_STATE_DIR=$LT_STATE_DIR deploy/postgres.sh stop
+  open $PAGE in a browser (status page; /metrics for Prometheus)
+Stop them with:
+  kill ${PIDS[*]}
+  LT_STATE_DIR=$LT_STATE_DIR deploy/kafka.sh stop; LT_STATE_DIR=$LT_STATE_DIR deploy/postgres.sh stop
 EOF
 fi
 exit $RC

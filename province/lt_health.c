@@ -1,5 +1,7 @@
 #include "lt_health.h"
 
+#include <string.h>
+
 lt_health_bounds_t lt_health_default_bounds(double heartbeat_s)
 {
     return (lt_health_bounds_t){.offline_after_s = 6 * heartbeat_s,
@@ -51,12 +53,22 @@ lt_health_state_t lt_health_judge(const lt_health_input_t *in, const lt_health_b
     return LT_HEALTH_OK;
 }
 
+static const char *const lt_health_names[] = {"OK",         "IDLE",     "LAGGING", "SKEWED",
+                                              "QUARANTINE", "DIVERGED", "STALLED", "OFFLINE",
+                                              "UNKNOWN"};
+#define LT_HEALTH_N_NAMES (sizeof(lt_health_names) / sizeof(*lt_health_names))
+
 const char *lt_health_name(lt_health_state_t s)
 {
-    static const char *const names[] = {"OK",         "IDLE",     "LAGGING", "SKEWED",
-                                        "QUARANTINE", "DIVERGED", "STALLED", "OFFLINE",
-                                        "UNKNOWN"};
-    return (unsigned)s < sizeof(names) / sizeof(*names) ? names[s] : "?";
+    return (unsigned)s < LT_HEALTH_N_NAMES ? lt_health_names[s] : "?";
+}
+
+int lt_health_from_name(const char *name)
+{
+    for (size_t i = 0; name && i < LT_HEALTH_N_NAMES; i++)
+        if (strcmp(lt_health_names[i], name) == 0)
+            return (int)i;
+    return -1;
 }
 
 int lt_health_alerts(lt_health_state_t s)

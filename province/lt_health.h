@@ -55,6 +55,9 @@ lt_health_state_t lt_health_judge(const lt_health_input_t *in, const lt_health_b
 /* "OK", "IDLE", ... */
 const char *lt_health_name(lt_health_state_t s);
 
+/* The state named name ("OK", ...), or -1. */
+int lt_health_from_name(const char *name);
+
 /* Does the state call for a person (non-zero exit of status)? */
 int lt_health_alerts(lt_health_state_t s);
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2119 # t_start_sink: its arguments are optional
 # Kafka goes away for 30 s while the commune keeps writing: the outbox
-# backlog grows, agent and sink stay up, and once the broker is back
-# everything drains - exactly once.
+# backlog grows, agent and sink stay up, `lienthong-sink status` says Kafka
+# is unreachable and the commune unheard (OFFLINE), and once the broker is
+# back everything drains - exactly once - and the commune is OK again.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -19,7 +20,7 @@ kafka() { # deploy/kafka.sh with this run's LT_STATE_DIR and LT_KAFKA_PORT
 T_CLEANUP_HOOKS+=('kafka status >/dev/null || kafka start || t_log "could not restart kafka"')
 
 t_start_sink
-t_start_agent "$c"
+t_start_agent "$c" -o agent.heartbeat_interval_s=1
 t_wait_sink_ready 1
 t_gen_bg "$c" "$EVENTS" -w 4 -r "$RATE"
 wait_until "t_applied_ge $c 1000" 60 "1000 events applied before the outage"
@@ -43,6 +44,15 @@ t_running "agent_$c" || t_fail "the agent died during the outage"
 t_running sink || t_fail "the sink died during the outage"
 t_check_procs
 t_log "ok: agent and sink alive after $((SECONDS - outage_start)) s without kafka"
+# status [ARGS] - "STATE EXIT KAFKA_REACHABLE", judged for 1 s heartbeats
+status() {
+    local out st=0
+    out=$("$SINK" -c "$T_DIR/sink.ini" -o sink.heartbeat_interval_s=1 status --json --timeout 2 \
+        2>>"$T_DIR/status.err") || st=$?
+    printf '%s %s %s\n' "$(jq -r '.communes[0].health.state' <<<"$out")" "$st" \
+        "$(jq -r '.kafka.reachable' <<<"$out")"
+}
+t_assert_eq "OFFLINE 3 false" "$(status)" "status without Kafka: health, exit, Kafka reachable"
 
 kafka start || t_fail "deploy/kafka.sh start failed (see $T_DIR/kafka.log)"
 t_log "kafka back after $((SECONDS - outage_start)) s"
@@ -53,6 +63,8 @@ t_assert_eq "$EVENTS|$EVENTS|0|$EVENTS" "$(t_outbox "$c")" "outbox numbered|max_
 t_assert_exactly_once "$c" "$EVENTS"
 t_assert_no_quarantine "$c"
 t_reconcile "$c"
+wait_until "[ \"\$(status)\" = 'OK 0 true' ]" 30 "status OK again after the outage"
+t_log "ok: status after the outage: $(status)"
 
 t_stop "agent_$c"
 t_stop sink

@@ -4,7 +4,7 @@
 # transaction that changes it; the agent sends its own in-band, the sink
 # compares. `lienthong-reconcile report` (province database only) shows a
 # commune equal, or diverged with the buckets, gaps and quarantine that
-# explain it; `verify --deep` catches rows edited outside the sink; `migrate`
+# explain it (and `lienthong-sink status` says DIVERGED); `verify --deep` catches rows edited outside the sink; `migrate`
 # fills the digest of rows stored before digests existed.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -57,6 +57,9 @@ t_assert_cmp "$missing" -ge 40 "events the report says are missing"
 t_assert_cmp "$(report_field "len(r['digest']['diverged_buckets'])")" -ge 1 \
     "buckets the report names as diverged"
 t_log "ok: report: $(grep "^$c" "$T_DIR/report.txt")"
+sink_health() { { "$SINK" -c "$T_DIR/sink.ini" status --json 2>/dev/null || true; } |
+    jq -r '.communes[0].health.state'; }
+t_assert_eq DIVERGED "$(sink_health)" "the commune's health in lienthong-sink status"
 
 # ---- 3. the missing events replayed: the next digest is equal again
 R -o reconcile.allow_integrity_only=true quarantine replay --pending >>"$T_DIR/replay.log"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2119 # t_start_sink: its arguments are optional
 # Each commune's health as lienthong-sink status judges it from heartbeats,
-# lag and progress: OK while in step; OFFLINE once its agent is unheard for
-# 6 heartbeat intervals; STALLED while data waits and the sink applies
-# nothing, and OK again once it catches up; SKEWED for an agent whose clock
-# is 10 minutes ahead; QUARANTINE while messages are refused.
+# lag and progress: OK while in step; IDLE once nothing was applied for
+# sink.idle_after_s; OFFLINE once its agent is unheard for 6 heartbeat
+# intervals; STALLED while data waits and the sink applies nothing, LAGGING
+# for the same moment judged with a loose stall bound, and OK again once it
+# catches up; SKEWED for an agent whose clock is 10 minutes ahead;
+# QUARANTINE while messages are refused.
 # The exit status says 3 whenever a commune is in an alert state.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,10 +16,11 @@ c=${T_COMMUNES[0]}
 BOUNDS=(-o sink.heartbeat_interval_s=1 -o sink.stalled_after_s=4 -o sink.lag_warn_s=30
         -o sink.skew_max_s=60)
 AGENT_OPTS=(-o agent.heartbeat_interval_s=1)
-# health - "STATE EXIT" of the commune, as status --json says it
+# health [-o K=V]... - "STATE EXIT" of the commune, as status --json says it
+# (options after BOUNDS: the same moment judged with other bounds)
 health() {
     local out st=0
-    out=$("$SINK" -c "$T_DIR/sink.ini" "${BOUNDS[@]}" status --json 2>>"$T_DIR/status.err") || st=$?
+    out=$("$SINK" -c "$T_DIR/sink.ini" "${BOUNDS[@]}" "$@" status --json 2>>"$T_DIR/status.err") || st=$?
     printf '%s' "$out" >"$T_DIR/status.json"
     printf '%s %s\n' "$(jq -r '.communes[0].health.state' <<<"$out")" "$st"
 }
@@ -36,6 +39,12 @@ wait_health "OK 0" 30
 backlog_is_0() { health >/dev/null; [ "$(jq '.communes[0].health.backlog_rows' "$T_DIR/status.json")" = 0 ]; }
 wait_until backlog_is_0 15 "the next heartbeat reporting an empty backlog"
 
+# ---- IDLE: heartbeats arrive, nothing applied for longer than idle_after_s
+idle_is() { [ "$(health -o sink.idle_after_s=2)" = "IDLE 0" ]; }
+wait_until idle_is 30 "health IDLE with sink.idle_after_s=2"
+t_log "ok: health IDLE 0 (nothing applied for 2 s, heard from)"
+t_assert_eq "OK 0" "$(health)" "health of the same moment with idle_after_s at its default"
+
 # ---- OFFLINE: the agent stops
 t_stop "agent_$c"
 wait_health "OFFLINE 3" 30
@@ -48,6 +57,11 @@ wait_until "t_unsent_is $c 0" 30 "all sent"
 wait_health "STALLED 3" 30
 lag=$(jq '.communes[0].health.lag_seconds' "$T_DIR/status.json")
 t_assert_cmp "${lag%.*}" -ge 1 "lag in seconds of the waiting events"
+# The same moment with a stall bound not reached and heartbeats expected
+# only every minute: events older than lag_warn_s wait, so LAGGING.
+t_assert_eq "LAGGING 3" "$(health -o sink.stalled_after_s=600 -o sink.heartbeat_interval_s=60 \
+    -o sink.lag_warn_s=1)" "health with a loose stall bound"
+t_log "ok: health LAGGING 3 with a loose stall bound: $(jq -c '.communes[0].health' "$T_DIR/status.json")"
 t_start_sink
 t_wait_drained 60 "$c"
 wait_health "OK 0" 30

@@ -2,8 +2,9 @@
 # The sink's status page, loaded in headless Chromium (Debian's package): its
 # rows match what the province knows (every commune OK while in step; the
 # one whose agent stopped turns OFFLINE and the summary says one needs
-# attention), /status.json is the `status --json` document, and a
-# screenshot at a phone's width is kept as a test artifact.
+# attention), /status.json is the `status --json` document, /metrics says
+# the same state per commune, and a screenshot at a phone's width is kept as
+# a test artifact.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -40,6 +41,14 @@ states_are() { # WANT1 WANT2 - both rows show these states
     DOM=$(page_dom) || return 1
     [ "$(state_of "$DOM" "$c1")|$(state_of "$DOM" "$c2")" = "$1|$2" ]
 }
+# metric NAME CODE - the value of NAME{commune="CODE"} on /metrics, or "none".
+metric() {
+    curl -fsS "$URL/metrics" | awk -v s="$1{commune=\"$2\"}" '$1 == s { print $2; f = 1 }
+        END { if (!f) print "none" }'
+}
+metric_states_are() { # WANT1 WANT2 - the health codes /metrics shows
+    [ "$(metric lienthong_sink_commune_health_state "$c1")|$(metric lienthong_sink_commune_health_state "$c2")" = "$1|$2" ]
+}
 
 # ---- the page and its document
 curl -fsS "$URL/" >"$T_DIR/page.html" || t_fail "GET / failed"
@@ -53,6 +62,12 @@ t_assert_eq "46|2" "$(jq -r '"\(.province)|\(.communes | length)"' "$T_DIR/statu
 wait_until "states_are OK OK" 60 "both communes OK on the page"
 grep -q 'all well' <<<"$DOM" || t_fail "the page summary does not say all is well"
 t_log "ok: the page shows both communes OK"
+wait_until "metric_states_are 0 0" 30 "both communes OK (0) on /metrics"
+# Heartbeats travel as Kafka records: one may be in flight, a second old.
+lag=$(metric lienthong_sink_commune_lag_seconds "$c1")
+awk -v l="$lag" 'BEGIN { exit !(l != "none" && l + 0 < 5) }' ||
+    t_fail "lag seconds of $c1 on /metrics: want under 5, got $lag"
+t_log "ok: /metrics shows both communes OK, $c1 lagging $lag s"
 chromium_run --window-size=412,900 --virtual-time-budget=15000 \
     --screenshot="$ARTIFACTS/status_page.png" "$URL/" >/dev/null
 [ -s "$ARTIFACTS/status_page.png" ] || t_fail "no screenshot"
@@ -63,5 +78,7 @@ t_stop "agent_$c2"
 wait_until "states_are OK OFFLINE" 60 "$c2 OFFLINE on the page"
 grep -q '1 need attention' <<<"$DOM" || t_fail "the page summary does not count the commune needing attention"
 t_log "ok: the page shows $c2 OFFLINE and counts it"
+wait_until "metric_states_are 0 7" 30 "$c2 OFFLINE (7) on /metrics"
+t_log "ok: /metrics shows $c2 OFFLINE"
 t_stop "agent_$c1"
 t_stop sink

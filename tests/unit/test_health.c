@@ -57,6 +57,10 @@ static void test_states(void)
     check("900 s of backlog at the commune", in, LT_HEALTH_LAGGING, 900);
 
     in = healthy();
+    in.lag_records = 5; /* waiting in Kafka, the first record's time unread */
+    check("data waits, its age unknown", in, LT_HEALTH_UNKNOWN, -1);
+
+    in = healthy();
     in.digest_equal = 0;
     check("digest differs", in, LT_HEALTH_DIVERGED, 0);
 
@@ -82,8 +86,19 @@ static void test_states(void)
     ASSERT_TRUE(!lt_health_alerts(LT_HEALTH_OK));
 }
 
+/* Names go both ways: the metrics read the state back from status's JSON. */
+static void test_names(void)
+{
+    for (int s = LT_HEALTH_OK; s <= LT_HEALTH_UNKNOWN; s++)
+        ASSERT_EQ_INT(lt_health_from_name(lt_health_name((lt_health_state_t)s)), s);
+    ASSERT_EQ_INT(lt_health_from_name("ok"), -1);
+    ASSERT_EQ_INT(lt_health_from_name(NULL), -1);
+    ASSERT_EQ_INT(lt_health_from_name("?"), -1);
+}
+
 int main(void)
 {
     RUN_TEST(test_states);
+    RUN_TEST(test_names);
     return LT_TEST_EXIT();
 }
