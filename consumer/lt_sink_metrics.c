@@ -132,7 +132,8 @@ static const lt_metric_def_t lt_sink_metric_defs[SM_COUNT] = {
     [SM_C_HEARTBEAT_AGE] = {"lienthong_sink_commune_last_heartbeat_age_seconds", A, "commune",
                             "seconds since the commune's agent was last heard from (heartbeat)"},
     [SM_C_BACKLOG] = {"lienthong_sink_commune_backlog_rows", G, "commune",
-                      "outbox rows not yet sent at the commune, as its last heartbeat said"},
+                      "outbox rows not yet sent at the commune: its last heartbeat's count"
+                      " less what the province applied since"},
     [SM_C_OLDEST_UNSENT_AGE] = {"lienthong_sink_commune_oldest_unsent_age_seconds", A, "commune",
                                 "age of the commune's oldest unsent row, as its last heartbeat"
                                 " said"},

@@ -730,6 +730,18 @@ lt_pg_rc_t lt_store_register_commune(PGconn *pg, const lt_store_commune_t *commu
 
 /* ---------------------------------------------------------------- status */
 
+/* The commune's backlog now, as well as the province can tell: what its
+ * last heartbeat counted (rows not acknowledged by Kafka then), less the
+ * sequences applied here since beyond what was acknowledged then. A
+ * heartbeat rides a batch or goes alone every interval, so without this a
+ * commune that just sent everything would show its old backlog for up to
+ * an interval. Rows written since the heartbeat show with the next one. */
+#define LT_STORE_BACKLOG_NOW                                                                      \
+    "greatest(0, h.outbox_pending - greatest(0, coalesce(p.last_seq, 0) - h.acked_seq))"
+/* The age of the oldest of them: none once the backlog is gone. */
+#define LT_STORE_OLDEST_UNSENT_AT                                                                 \
+    "CASE WHEN " LT_STORE_BACKLOG_NOW " > 0 THEN h.oldest_unsent_at END"
+
 static const char lt_store_status_sql[] =
     "SELECT c.commune_code, c.name, c.events_topic, coalesce(p.last_seq, 0),"
     " coalesce(p.events_applied, 0), coalesce(k.next_offset, 0),"
@@ -739,8 +751,8 @@ static const char lt_store_status_sql[] =
     " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
     "   AND q.replayed_at IS NULL),"
     " extract(epoch FROM clock_timestamp() - h.received_at),"
-    " extract(epoch FROM h.received_at - h.agent_at), h.outbox_pending,"
-    " extract(epoch FROM clock_timestamp() - h.oldest_unsent_at), h.rows_refused,"
+    " extract(epoch FROM h.received_at - h.agent_at), " LT_STORE_BACKLOG_NOW ","
+    " extract(epoch FROM clock_timestamp() - " LT_STORE_OLDEST_UNSENT_AT "), h.rows_refused,"
     " h.agent_version, extract(epoch FROM clock_timestamp() - p.last_applied_at),"
     " (SELECT count(*) FROM lt.quarantine q WHERE q.commune_code = c.commune_code"
     "   AND q.replayed_at IS NULL AND q.quarantined_at > clock_timestamp() - interval '10 min'),"
@@ -831,8 +843,8 @@ static const char lt_store_report_sql[] =
     "   AND q.replayed_at IS NULL),"
     " d.seq, to_char(d.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     " d.equal, array_to_string(d.diverged, ','), cardinality(d.diverged),"
-    " extract(epoch FROM h.received_at), h.outbox_pending,"
-    " extract(epoch FROM h.received_at - h.oldest_unsent_at)"
+    " extract(epoch FROM h.received_at), " LT_STORE_BACKLOG_NOW ","
+    " extract(epoch FROM h.received_at - " LT_STORE_OLDEST_UNSENT_AT ")"
     " FROM lt.commune c LEFT JOIN lt.commune_progress p USING (commune_code)"
     " LEFT JOIN lt.commune_heartbeat h USING (commune_code)"
     " LEFT JOIN LATERAL (SELECT * FROM lt.digest_check x WHERE x.commune_code = c.commune_code"

@@ -99,7 +99,8 @@ typedef struct lt_store_status {
     /* From the newest heartbeat; -1 where there is none. */
     double heartbeat_age_s;  /* since it was applied */
     double clock_skew_s;     /* province time - agent time when it was applied */
-    int64_t outbox_pending;  /* rows at the commune not yet acknowledged by Kafka */
+    int64_t outbox_pending;  /* at the commune: the last heartbeat's count of rows not
+                              * acknowledged by Kafka, less the sequences applied since */
     double oldest_unsent_age_s; /* the oldest of them, now */
     int64_t rows_refused;
     char *agent_version;
@@ -131,7 +132,8 @@ typedef struct lt_store_report {
     char *diverged;            /* "3,17,200": the buckets that differed, or "" */
     int64_t n_diverged;
     double heartbeat_at;       /* when its newest heartbeat was applied (Unix s); -1 none */
-    int64_t backlog_rows;      /* at the commune, as that heartbeat said; -1 none */
+    int64_t backlog_rows;      /* at the commune: that heartbeat's count less the sequences
+                                * applied since; -1 none */
     double oldest_unsent_age_at_heartbeat_s; /* the oldest of them then; -1 none */
 } lt_store_report_t;
 
