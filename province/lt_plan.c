@@ -674,12 +674,39 @@ static int lt_plan_resync(lt_plan_t *plan, lt_commune_t *c, lt_plan_progress_t *
 /* Stage the events of a checked batch that the province does not hold yet.
  * All or nothing: if one of them breaks a rule the batch is quarantined
  * whole. Returns 0, or -1 with rej set. */
+/* A commune merged into another is retired: its agent should have stopped.
+ * What the province holds already is skipped as usual; a heartbeat or digest
+ * alone is dropped (the commune is no longer watched); anything new is
+ * quarantined naming the merger, never applied under the old code. */
+static int lt_plan_retired(lt_plan_t *plan, lt_commune_t *c, lt_plan_progress_t *p,
+                           const lt_msg_t *msg, const Lienthong__V1__Batch *batch,
+                           lt_reject_t *rej)
+{
+    size_t wanted = 0;
+    for (size_t i = 0; !batch->resync && i < batch->n_events; i++)
+        wanted += lt_plan_wanted(plan, p, batch->events[i]->seq);
+    if (!batch->resync && batch->n_events == 0)
+        return 0;
+    if (!batch->resync && !wanted) {
+        lt_plan_note_duplicate(plan, p, lt_commune_code(c), msg, batch);
+        return 0;
+    }
+    return lt_reject(rej, "commune_merged",
+                     "commune %s was merged into %s: its records belong to %s, whose agent "
+                     "sends their changes; stop the agent of %s (batch %" PRIu64 "..%" PRIu64
+                     " not applied)",
+                     lt_commune_code(c), lt_commune_merged_into(c), lt_commune_merged_into(c),
+                     lt_commune_code(c), batch->first_seq, batch->last_seq);
+}
+
 static int lt_plan_events(lt_plan_t *plan, lt_commune_t *c, const lt_msg_t *msg,
                           const lt_envelope_t *env, lt_reject_t *rej)
 {
     const Lienthong__V1__Batch *batch = lt_envelope_batch(env);
     const char *code = lt_commune_code(c);
     lt_plan_progress_t *p = lt_plan_progress_of(plan, c);
+    if (lt_commune_merged_into(c))
+        return lt_plan_retired(plan, c, p, msg, batch, rej);
     if (batch->resync)
         return lt_plan_resync(plan, c, p, batch, rej);
     if (batch->n_events == 0) {

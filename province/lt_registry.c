@@ -11,6 +11,7 @@ struct lt_commune {
     char *events_topic;
     char *key_id;     /* NULL: integrity-only signatures may be accepted */
     char *public_key; /* PEM */
+    char merged_into[8]; /* "" while the commune is active */
     uint64_t last_seq;
     uint8_t last_hash[LT_REGISTRY_HASH_LEN];
     lt_ranges_t *missing;
@@ -164,4 +165,14 @@ void lt_commune_set_progress(lt_commune_t *c, uint64_t last_seq, const uint8_t *
 lt_ranges_t *lt_commune_missing(lt_commune_t *c)
 {
     return c->missing;
+}
+
+void lt_commune_set_merged_into(lt_commune_t *c, const char *code)
+{
+    lt_strlcpy(c->merged_into, code ? code : "", sizeof(c->merged_into));
+}
+
+const char *lt_commune_merged_into(const lt_commune_t *c)
+{
+    return c->merged_into[0] ? c->merged_into : NULL;
 }

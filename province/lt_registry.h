@@ -57,6 +57,11 @@ const uint8_t *lt_commune_last_hash(const lt_commune_t *c);
 /* last_hash NULL keeps the hash. */
 void lt_commune_set_progress(lt_commune_t *c, uint64_t last_seq, const uint8_t *last_hash);
 
+/* The commune this one was merged into (lienthong-reconcile merge), or NULL
+ * while it is active. A retired commune's progress is final. */
+const char *lt_commune_merged_into(const lt_commune_t *c);
+void lt_commune_set_merged_into(lt_commune_t *c, const char *code); /* NULL: active */
+
 /* The sequences below last_seq never received (the open gaps), owned by c. */
 lt_ranges_t *lt_commune_missing(lt_commune_t *c);
 

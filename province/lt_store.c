@@ -15,7 +15,6 @@ extern const char lt_province_schema_sql[]; /* sql/province_schema.sql */
 extern const char lt_apply_round_sql[];     /* sql/apply_round.sql */
 
 /* The channel provisioning notifies a running sink on. */
-#define LT_STORE_COMMUNE_CHANNEL "lt_commune"
 
 /* The member of the entity row at res[row], from its columns: commune,
  * type, id, version, deleted, content hash. */
@@ -159,7 +158,7 @@ static uint8_t *lt_store_bytes(const PGresult *res, int row, int col, size_t *le
 
 static const char lt_store_communes_sql[] =
     "SELECT c.commune_code, c.events_topic, c.key_id, c.public_key,"
-    " coalesce(p.last_seq, 0), p.last_batch_hash"
+    " coalesce(p.last_seq, 0), p.last_batch_hash, c.merged_into"
     " FROM lt.commune c LEFT JOIN lt.commune_progress p"
     " USING (commune_code) WHERE c.province_code = $1";
 
@@ -192,6 +191,7 @@ static void lt_store_add_commune(lt_registry_t *reg, const PGresult *res, int ro
     lt_commune_set_progress(c, strtoull(PQgetvalue(res, row, 4), NULL, 10),
                             hash && len == LT_REGISTRY_HASH_LEN ? hash : NULL);
     PQfreemem(hash);
+    lt_commune_set_merged_into(c, PQgetisnull(res, row, 6) ? NULL : PQgetvalue(res, row, 6));
 }
 
 static lt_pg_rc_t lt_store_load_gaps(PGconn *pg, lt_registry_t *reg, char *errstr,
@@ -510,6 +510,7 @@ static lt_pg_rc_t lt_store_check_digests(PGconn *pg, const lt_plan_t *plan, char
 static const char lt_store_resync_drop_sql[] =
     "WITH gone AS (DELETE FROM lt.entity e USING lt_stage_complete k"
     "  WHERE e.commune_code = k.commune_code AND e.bucket = k.bucket AND e.seq <= k.upto_seq"
+    "  AND e.origin_code IS NULL" /* moved by a merger: the new commune may not hold it yet */
     "  AND NOT EXISTS (SELECT 1 FROM lt_stage_manifest m WHERE m.commune_code = e.commune_code"
     "   AND m.entity_type = e.entity_type AND m.entity_id = e.entity_id)"
     "  RETURNING e.commune_code, e.entity_type, e.entity_id, e.version, e.bucket,"
@@ -761,7 +762,7 @@ static const char lt_store_status_sql[] =
     " FROM lt.commune c LEFT JOIN lt.commune_progress p USING (commune_code)"
     " LEFT JOIN lt.kafka_offset k ON k.topic = c.events_topic AND k.partition = 0"
     " LEFT JOIN lt.commune_heartbeat h USING (commune_code)"
-    " WHERE c.province_code = $1 ORDER BY c.commune_code";
+    " WHERE c.province_code = $1 AND c.merged_into IS NULL ORDER BY c.commune_code";
 
 static double lt_store_seconds(const PGresult *res, int row, int col)
 {
@@ -844,7 +845,7 @@ static const char lt_store_report_sql[] =
     " d.seq, to_char(d.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     " d.equal, array_to_string(d.diverged, ','), cardinality(d.diverged),"
     " extract(epoch FROM h.received_at), " LT_STORE_BACKLOG_NOW ","
-    " extract(epoch FROM h.received_at - " LT_STORE_OLDEST_UNSENT_AT ")"
+    " extract(epoch FROM h.received_at - " LT_STORE_OLDEST_UNSENT_AT "), c.merged_into"
     " FROM lt.commune c LEFT JOIN lt.commune_progress p USING (commune_code)"
     " LEFT JOIN lt.commune_heartbeat h USING (commune_code)"
     " LEFT JOIN LATERAL (SELECT * FROM lt.digest_check x WHERE x.commune_code = c.commune_code"
@@ -871,6 +872,7 @@ static void lt_store_report_row(lt_store_report_t *r, const PGresult *res, int r
         .heartbeat_at = lt_store_seconds(res, row, 13),
         .backlog_rows = PQgetisnull(res, row, 14) ? -1 : lt_store_int(res, row, 14),
         .oldest_unsent_age_at_heartbeat_s = lt_store_seconds(res, row, 15),
+        .merged_into = lt_store_text(res, row, 16),
     };
 }
 
@@ -900,6 +902,7 @@ void lt_store_report_free(lt_store_report_t *rows, size_t n)
         free(rows[i].last_heard_at);
         free(rows[i].digest_checked_at);
         free(rows[i].diverged);
+        free(rows[i].merged_into);
     }
     free(rows);
 }
@@ -908,7 +911,7 @@ lt_pg_rc_t lt_store_communes(PGconn *pg, char ***codes, size_t *n, char *errstr,
                              size_t errstr_size)
 {
     PGresult *res;
-    lt_pg_rc_t rc = lt_pg_query(pg, "SELECT commune_code FROM lt.commune ORDER BY 1", 0, NULL,
+    lt_pg_rc_t rc = lt_pg_query(pg, "SELECT commune_code FROM lt.commune WHERE merged_into IS NULL ORDER BY 1", 0, NULL,
                                 &res, errstr, errstr_size);
     if (rc != LT_PG_OK)
         return rc;

@@ -70,6 +70,10 @@ void lt_store_offsets_destroy(lt_store_offsets_t *offsets); /* NULL allowed */
 /* Be told of communes registered from now on (lt_store_next_registered). */
 lt_pg_rc_t lt_store_listen_communes(PGconn *pg, char *errstr, size_t errstr_size);
 
+/* The channel a running sink listens on: a commune registered, rekeyed or
+ * merged (the payload is its code). */
+#define LT_STORE_COMMUNE_CHANNEL "lt_commune"
+
 /* The next commune registered since the last call, its code into code;
  * returns 1, or 0 when there is none. */
 int lt_store_next_registered(PGconn *pg, char *code, size_t code_size);
@@ -135,9 +139,11 @@ typedef struct lt_store_report {
     int64_t backlog_rows;      /* at the commune: that heartbeat's count less the sequences
                                 * applied since; -1 none */
     double oldest_unsent_age_at_heartbeat_s; /* the oldest of them then; -1 none */
+    char *merged_into;         /* retired by a merger into this commune, or NULL */
 } lt_store_report_t;
 
-/* One row per registered commune (or only commune, when not NULL), by code;
+/* One row per registered commune (or only commune, when not NULL), by code,
+ * retired ones included;
  * *rows malloc'd (free with lt_store_report_free). */
 lt_pg_rc_t lt_store_report(PGconn *pg, const char *commune, lt_store_report_t **rows,
                            size_t *n, char *errstr, size_t errstr_size);

@@ -14,6 +14,12 @@
 static void lt_report_state(const lt_store_report_t *r, char *out, size_t size, int *problem)
 {
     out[0] = '\0';
+    if (r->merged_into) {
+        /* Retired: only its agent still sending (quarantined) is a problem. */
+        *problem = r->quarantined > 0;
+        snprintf(out, size, "MERGED%s", *problem ? ",QUARANTINE" : "");
+        return;
+    }
     *problem = r->digest_equal == 0 || r->open_gaps > 0 || r->quarantined > 0;
     if (r->digest_equal == 0)
         strncat(out, "DIVERGED,", size - strlen(out) - 1);
@@ -64,6 +70,8 @@ static void lt_report_table(const lt_store_report_t *rows, size_t n, FILE *out)
         lt_report_age(r->last_heard_age_s, age, sizeof(age));
         lt_report_digest_text(r, digest, sizeof(digest));
         snprintf(gaps, sizeof(gaps), "%" PRId64 "/%" PRId64, r->open_gaps, r->missing_events);
+        if (r->merged_into)
+            snprintf(digest, sizeof(digest), "merged into %s", r->merged_into);
         fprintf(out, "%-7s %-22s %10" PRId64 "  %-32s %12s %5" PRId64 "  %-12s  %s\n", r->code,
                 state, r->last_seq, digest, gaps, r->quarantined, age, r->name ? r->name : "");
     }
@@ -98,6 +106,8 @@ static json_t *lt_report_json_row(const lt_store_report_t *r)
                            "equal", r->digest_equal, "diverged_buckets", buckets);
     }
     json_object_set_new(row, "digest", digest);
+    json_object_set_new(row, "merged_into",
+                        r->merged_into ? json_string(r->merged_into) : json_null());
     return row;
 }
 

@@ -7,6 +7,7 @@
 
 #include "lt_cli.h"
 #include "lt_log.h"
+#include "lt_merge.h"
 #include "lt_pg.h"
 #include "lt_quarantine.h"
 #include "lt_repair.h"
@@ -68,6 +69,18 @@ static const char reconcile_commands[] =
     "                                        sent\" (M: outbox rows not acknowledged by\n"
     "                                        Kafka and not refused), or sent and not yet\n"
     "                                        applied\n"
+    "  merge --into NEW --from OLD[,OLD...] [--partial OLD[,OLD...]] [--force] [--dry-run]\n"
+    "                                    an administrative merger: the records of the old\n"
+    "                                    communes become NEW's (NEW registered first with\n"
+    "                                    its own key; each record keeps its origin code),\n"
+    "                                    the old communes are retired and anything new on\n"
+    "                                    their topics is quarantined naming the merger.\n"
+    "                                    --partial records which old communes only partly\n"
+    "                                    went into NEW (their records all come here).\n"
+    "                                    Refused while an old commune has gaps, backlog,\n"
+    "                                    quarantined messages or a resync under way, unless\n"
+    "                                    --force. Exit status: 0 merged, 1 refused (nothing\n"
+    "                                    changed), 2 usage\n"
     "  quarantine list [FILTER] [--replayed]   quarantined messages, oldest first\n"
     "  quarantine show ID                      one message: reason, position, content\n"
     "  quarantine replay ID | --pending [FILTER]\n"
@@ -219,6 +232,58 @@ static int reconcile_repair(const reconcile_conf_t *rc_conf, const lt_conf_t *co
     return rc;
 }
 
+/* Split a comma-separated list of codes into *list (malloc'd, pointing into
+ * the copy *buf). Returns the count. */
+static size_t reconcile_split(const char *csv, char ***list, char **buf)
+{
+    size_t n = 1;
+    for (const char *p = csv; *p; p++)
+        n += *p == ',';
+    *buf = strdup(csv);
+    *list = calloc(n, sizeof(**list));
+    if (!*buf || !*list)
+        abort();
+    n = 0;
+    for (char *save = NULL, *t = strtok_r(*buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        (*list)[n++] = t;
+    return n;
+}
+
+static int reconcile_merge(const reconcile_conf_t *rc_conf, int argc, char **argv)
+{
+    lt_merge_request_t req = {0};
+    char *from_buf = NULL, *partial_buf = NULL, **from = NULL, **partial = NULL;
+    int rc = 2;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--into") && v)
+            req.into = argv[++i];
+        else if (!strcmp(a, "--from") && v && !from)
+            req.n_from = reconcile_split(argv[++i], &from, &from_buf);
+        else if (!strcmp(a, "--partial") && v && !partial)
+            req.n_partial = reconcile_split(argv[++i], &partial, &partial_buf);
+        else if (!strcmp(a, "--force"))
+            req.force = 1;
+        else if (!strcmp(a, "--dry-run"))
+            req.dry_run = 1;
+        else {
+            fprintf(stderr, "error: merge: unexpected argument \"%s\"\n", a);
+            goto done;
+        }
+    }
+    if (!req.into || !req.n_from) {
+        fprintf(stderr, "error: merge needs --into NEW and --from OLD[,OLD...]\n");
+        goto done;
+    }
+    req.from = from, req.partial = partial;
+    PGconn *pg = reconcile_connect(rc_conf);
+    rc = pg ? lt_merge_run(pg, &req, stdout) : LT_MERGE_REFUSED;
+    PQfinish(pg);
+done:
+    free(from), free(from_buf), free(partial), free(partial_buf);
+    return rc;
+}
+
 /* verify --deep [--json] [COMMUNE...]: argv[1] is --deep. */
 static int reconcile_verify_deep(const reconcile_conf_t *rc_conf, int argc, char **argv)
 {
@@ -338,6 +403,8 @@ int main(int argc, char **argv)
         rc = 2;
     } else if (strcmp(cli.argv[0], "repair") == 0) {
         rc = reconcile_repair(&rconf, &conf, cli.argc, cli.argv);
+    } else if (strcmp(cli.argv[0], "merge") == 0) {
+        rc = reconcile_merge(&rconf, cli.argc, cli.argv);
     } else if (strcmp(cli.argv[0], "report") == 0) {
         rc = reconcile_report(&rconf, cli.argc, cli.argv);
     } else if (strcmp(cli.argv[0], "verify") == 0 && cli.argc >= 2 &&

@@ -308,3 +308,45 @@ SELECT commune_code, left(registered_on_text, 7) AS month, kind,
 FROM lt.civil_record
 WHERE length(registered_on_text) >= 7
 GROUP BY 1, 2, 3, 4;
+
+-- ---------------------------------------------------------------- mergers
+-- `lienthong-reconcile merge --into NEW --from OLD...`: the old communes'
+-- records move to the new commune, which owns them from then on (it sends
+-- their later changes); each record keeps the code of the commune that first
+-- sent it in origin_code, and its payload keeps the unit that registered it.
+-- An old commune is retired: its event log, batches and progress stay as its
+-- history, and anything new on its topic is quarantined naming the merger.
+ALTER TABLE lt.commune ADD COLUMN IF NOT EXISTS merged_into text REFERENCES lt.commune;
+ALTER TABLE lt.commune ADD COLUMN IF NOT EXISTS retired_at timestamptz;
+ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS origin_code text;
+ALTER TABLE lt.civil_record ADD COLUMN IF NOT EXISTS origin_code text;
+ALTER TABLE lt.dossier ADD COLUMN IF NOT EXISTS origin_code text;
+
+CREATE TABLE IF NOT EXISTS lt.commune_merge (
+    old_code   text PRIMARY KEY REFERENCES lt.commune,
+    new_code   text NOT NULL REFERENCES lt.commune,
+    partial    boolean NOT NULL,  -- the 2025 mapping: only part of the old unit went
+    last_seq   bigint NOT NULL,   -- the old commune's last applied sequence
+    entities   bigint NOT NULL,   -- records moved
+    superseded bigint NOT NULL,   -- records both held: the newer version kept
+    merged_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- A sink round planned before a merger must not apply a retired commune's
+-- events after it: the progress of a retired commune never moves, and the
+-- error (serialization_failure) makes the sink reload its communes and plan
+-- again, which quarantines the batch.
+CREATE OR REPLACE FUNCTION lt.refuse_retired_progress() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.last_seq IS DISTINCT FROM OLD.last_seq AND EXISTS (
+           SELECT 1 FROM lt.commune c
+           WHERE c.commune_code = NEW.commune_code AND c.merged_into IS NOT NULL) THEN
+        RAISE EXCEPTION 'commune % was merged: its progress is final', NEW.commune_code
+            USING ERRCODE = 'serialization_failure';
+    END IF;
+    RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS commune_progress_retired ON lt.commune_progress;
+CREATE TRIGGER commune_progress_retired BEFORE UPDATE ON lt.commune_progress
+    FOR EACH ROW EXECUTE FUNCTION lt.refuse_retired_progress();
