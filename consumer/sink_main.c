@@ -22,7 +22,10 @@
 static const char sink_commands[] =
     "  migrate                       create or update the province schema\n"
     "  provision COMMUNE [KEY.pem]   register a commune of this province and create its\n"
-    "                                topics; KEY.pem is its Ed25519 public key\n"
+    "                                topics; KEY.pem is its Ed25519 public key. A code of\n"
+    "                                the list before 1 July 2025 is accepted when the merge\n"
+    "                                mapping gives that commune to this province (to merge\n"
+    "                                it later: lienthong-reconcile merge)\n"
     "  run                           apply every commune's events until SIGTERM\n"
     "  status [--json] [--timeout S] [--watch [S]]\n"
     "                                per commune: health (OK, IDLE, LAGGING, STALLED,\n"
@@ -112,6 +115,22 @@ static int sink_register(PGconn *pg, const lt_sink_conf_t *sc, const lt_unit_t *
     return 0;
 }
 
+/* A commune of the list before 1 July 2025 whose successors lie in province
+ * (a province that ran agents before the reform, merging them now): into
+ * *out, named "<old name> (before 2025-07-01)". NULL if there is none. */
+static const lt_unit_t *sink_pre_reform_commune(const lt_units_t *units, const char *province,
+                                                const char *code, lt_unit_t *out, char *name,
+                                                size_t name_size)
+{
+    lt_unit_at_t at;
+    if (lt_units_lookup(units, code, "2025-06-30", &at) != 0 || at.level != LT_UNIT_COMMUNE ||
+        !at.province_code || strcmp(at.province_code, province) != 0)
+        return NULL;
+    snprintf(name, name_size, "%s (before %s)", at.full_name, LT_UNITS_REFORM_VERSION);
+    *out = (lt_unit_t){.code = at.code, .province_code = province, .full_name = name};
+    return out;
+}
+
 static int sink_cmd_provision(const lt_conf_t *conf, const lt_sink_conf_t *sc, int argc,
                               char **argv)
 {
@@ -123,16 +142,22 @@ static int sink_cmd_provision(const lt_conf_t *conf, const lt_sink_conf_t *sc, i
         fprintf(stderr, "usage: lienthong-sink provision COMMUNE [PUBLIC_KEY.pem]\n");
         return 2;
     }
-    lt_units_t *units = lt_units_load(sc->units_file, errstr, sizeof(errstr));
+    lt_units_t *units = lt_units_open(sc->units_file, errstr, sizeof(errstr));
     if (!units) {
         fprintf(stderr, "error: %s\n", errstr);
         return 1;
     }
+    lt_unit_t old_unit;
+    char old_name[256];
     const lt_unit_t *unit = lt_units_commune(units, argv[1]);
-    if (!unit || strcmp(unit->province_code, sc->province) != 0) {
-        fprintf(stderr, "error: commune \"%s\" is not in province %s (%s) in the 2025 unit list\n",
-                argv[1], sc->province,
-                unit ? "it belongs to another province" : "no commune has this code");
+    if (!unit || strcmp(unit->province_code, sc->province) != 0)
+        unit = sink_pre_reform_commune(units, sc->province, argv[1], &old_unit, old_name,
+                                       sizeof(old_name));
+    if (!unit) {
+        fprintf(stderr, "error: commune \"%s\" is not in province %s (%s) in the 2025 unit list"
+                " nor, before the reform, in the merge mapping\n", argv[1], sc->province,
+                lt_units_commune(units, argv[1]) ? "it belongs to another province"
+                                                  : "no commune has this code");
         goto done;
     }
     if (argc == 3) {

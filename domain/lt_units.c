@@ -586,3 +586,25 @@ lt_units_t *lt_units_open(const char *path, char *errstr, size_t errstr_size)
     }
     return units;
 }
+
+int lt_units_predecessor(const lt_units_t *units, const char *new_code, size_t n,
+                         const char **old_code, const char **old_name, int *partial)
+{
+    lt_unit_at_t at;
+    /* Either spelling of the two codes the files disagree on. */
+    const char *canonical =
+        lt_units_lookup(units, new_code, LT_UNITS_REFORM_VERSION, &at) == 0 ? at.code : new_code;
+    for (size_t i = 0; i < units->n_old; i++) {
+        const lt_old_unit_t *o = &units->old[i];
+        for (size_t k = o->first; k < o->first + o->n; k++) {
+            if (o->level != LT_UNIT_COMMUNE || strcmp(units->succ[k].code, canonical) != 0 ||
+                n-- > 0)
+                continue;
+            *old_code = o->code;
+            *old_name = o->full_name;
+            *partial = units->succ[k].partial;
+            return 0;
+        }
+    }
+    return -1;
+}

@@ -111,6 +111,13 @@ int lt_units_lookup(const lt_units_t *units, const char *code, const char *versi
 int lt_units_in_province(const lt_units_t *units, const char *commune,
                          const char *province, const char *version);
 
+/* The n-th (0-based, in code order) pre-reform commune the mapping merged
+ * wholly or partly into the post-reform commune new_code: its code and name
+ * (owned by units) and whether only part of it went there. Returns 0, or -1
+ * past the last (or without lt_units_load_merges()). */
+int lt_units_predecessor(const lt_units_t *units, const char *new_code, size_t n,
+                         const char **old_code, const char **old_name, int *partial);
+
 /* Full name of a province code of either list (post-reform first), or NULL. The
  * pre-reform codes need lt_units_load_merges(). */
 const char *lt_units_any_province_name(const lt_units_t *units, const char *code);

@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "lt_store_merge.h"
+#include "lt_units.h"
 
-static int lt_merge_listed(char *const *list, size_t n, const char *code)
+static int lt_merge_listed(const char *const *list, size_t n, const char *code)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(list[i], code))
@@ -146,5 +147,66 @@ int lt_merge_run(PGconn *pg, const lt_merge_request_t *req, FILE *out)
     }
     free(units);
     free(src);
+    return rc;
+}
+
+/* ------------------------------------------------------------ the mapping */
+
+/* Is the mapping's old unit one to merge? Says why not on out. */
+static int lt_merge_mapped_source(PGconn *pg, const char *into, const char *code,
+                                  const char *name, FILE *out)
+{
+    char errstr[1024];
+    lt_store_merge_unit_t u;
+    if (!strcmp(code, into)) {
+        fprintf(out, "%s %s: continues as the new commune\n", code, name);
+        return 0;
+    }
+    if (lt_store_merge_inspect(pg, code, &u, errstr, sizeof(errstr)) != LT_PG_OK) {
+        fprintf(stderr, "error: merge: %s\n", errstr);
+        return -1;
+    }
+    if (!u.registered)
+        fprintf(out, "%s %s: not registered at this province, skipped\n", code, name);
+    else if (u.merged_into[0])
+        fprintf(out, "%s %s: merged into %s already, skipped\n", code, name, u.merged_into);
+    return u.registered && !u.merged_into[0];
+}
+
+int lt_merge_run_mapped(PGconn *pg, const lt_units_t *units, const lt_merge_request_t *req,
+                        FILE *out)
+{
+    const char *code, *name;
+    int partial, rc = LT_MERGE_REFUSED;
+    size_t n = 0, cap = 0, k = 0;
+    while (lt_units_predecessor(units, req->into, cap, &code, &name, &partial) == 0)
+        cap++;
+    const char **from = calloc(cap ? cap : 1, sizeof(*from));
+    const char **parts = calloc(cap ? cap : 1, sizeof(*parts));
+    if (!from || !parts)
+        abort();
+    for (size_t i = 0; i < cap; i++) {
+        if (lt_units_predecessor(units, req->into, i, &code, &name, &partial) != 0)
+            break;
+        int take = lt_merge_mapped_source(pg, req->into, code, name, out);
+        if (take < 0)
+            goto done;
+        if (take && partial)
+            parts[k++] = code;
+        if (take)
+            from[n++] = code;
+    }
+    if (!n) {
+        fprintf(stderr, "error: merge: of the %zu unit(s) the 2025 mapping merges into %s, none "
+                "is registered here and still active (name the communes with --from)\n",
+                cap, req->into);
+        goto done;
+    }
+    lt_merge_request_t mapped = *req;
+    mapped.from = from, mapped.n_from = n, mapped.partial = parts, mapped.n_partial = k;
+    rc = lt_merge_run(pg, &mapped, out);
+done:
+    free((void *)from);
+    free((void *)parts);
     return rc;
 }

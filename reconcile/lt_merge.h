@@ -15,11 +15,13 @@
 
 #include <libpq-fe.h>
 
+#include "lt_units.h"
+
 typedef struct lt_merge_request {
     const char *into;        /* the new commune, registered with its own key */
-    char *const *from;       /* the old communes */
+    const char *const *from; /* the old communes */
     size_t n_from;
-    char *const *partial;    /* those of them only partly merged into `into` */
+    const char *const *partial; /* those of them only partly merged into `into` */
     size_t n_partial;
     int force;               /* merge although something may still be on its way */
     int dry_run;             /* check and say what would be done, change nothing */
@@ -34,5 +36,11 @@ enum {
 /* Check, then merge; a line per old commune and a summary go to out, the
  * reasons for a refusal to stderr. */
 int lt_merge_run(PGconn *pg, const lt_merge_request_t *req, FILE *out);
+
+/* Merge into req->into the old communes the 2025 mapping (units, with its
+ * merges loaded) merged into it, those registered here; the mapping says
+ * which only partly went there. req->from is ignored. */
+int lt_merge_run_mapped(PGconn *pg, const lt_units_t *units, const lt_merge_request_t *req,
+                        FILE *out);
 
 #endif

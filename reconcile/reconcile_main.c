@@ -21,6 +21,7 @@ typedef struct reconcile_conf {
     char *log_level;
     int allow_integrity_only;
     long max_message_bytes;
+    char *units_file;
 } reconcile_conf_t;
 
 static const lt_conf_opt_t reconcile_conf_table[] = {
@@ -34,6 +35,8 @@ static const lt_conf_opt_t reconcile_conf_table[] = {
     {"reconcile", "max_message_bytes", LT_CONF_INT, "8388608",
      offsetof(reconcile_conf_t, max_message_bytes), 1024, 100000000,
      "replay: the sink's size cap"},
+    {"reconcile", "units_file", LT_CONF_STR, NULL, offsetof(reconcile_conf_t, units_file), 0, 0,
+     "the unit list (merges file beside it); unset: the installed copy"},
     {NULL, NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
@@ -69,7 +72,7 @@ static const char reconcile_commands[] =
     "                                        sent\" (M: outbox rows not acknowledged by\n"
     "                                        Kafka and not refused), or sent and not yet\n"
     "                                        applied\n"
-    "  merge --into NEW --from OLD[,OLD...] [--partial OLD[,OLD...]] [--force] [--dry-run]\n"
+    "  merge --into NEW [--from OLD[,OLD...]] [--partial OLD[,OLD...]] [--force] [--dry-run]\n"
     "                                    an administrative merger: the records of the old\n"
     "                                    communes become NEW's (NEW registered first with\n"
     "                                    its own key; each record keeps its origin code),\n"
@@ -77,6 +80,9 @@ static const char reconcile_commands[] =
     "                                    their topics is quarantined naming the merger.\n"
     "                                    --partial records which old communes only partly\n"
     "                                    went into NEW (their records all come here).\n"
+    "                                    Without --from: the communes registered here that\n"
+    "                                    the 2025 merge mapping merged into NEW, and which\n"
+    "                                    of them only partly.\n"
     "                                    Refused while an old commune has gaps, backlog,\n"
     "                                    quarantined messages or a resync under way, unless\n"
     "                                    --force. Exit status: 0 merged, 1 refused (nothing\n"
@@ -249,6 +255,21 @@ static size_t reconcile_split(const char *csv, char ***list, char **buf)
     return n;
 }
 
+/* merge without --from: the communes the 2025 mapping merged into NEW. */
+static int reconcile_merge_mapped(PGconn *pg, const reconcile_conf_t *rc_conf,
+                                  const lt_merge_request_t *req)
+{
+    char errstr[1024];
+    lt_units_t *units = lt_units_open(rc_conf->units_file, errstr, sizeof(errstr));
+    if (!units) {
+        fprintf(stderr, "error: merge: %s\n", errstr);
+        return LT_MERGE_REFUSED;
+    }
+    int rc = lt_merge_run_mapped(pg, units, req, stdout);
+    lt_units_destroy(units);
+    return rc;
+}
+
 static int reconcile_merge(const reconcile_conf_t *rc_conf, int argc, char **argv)
 {
     lt_merge_request_t req = {0};
@@ -271,13 +292,15 @@ static int reconcile_merge(const reconcile_conf_t *rc_conf, int argc, char **arg
             goto done;
         }
     }
-    if (!req.into || !req.n_from) {
-        fprintf(stderr, "error: merge needs --into NEW and --from OLD[,OLD...]\n");
+    if (!req.into || (partial && !from)) {
+        fprintf(stderr, "error: merge needs --into NEW (and --from with --partial)\n");
         goto done;
     }
-    req.from = from, req.partial = partial;
+    req.from = (const char *const *)from, req.partial = (const char *const *)partial;
     PGconn *pg = reconcile_connect(rc_conf);
-    rc = pg ? lt_merge_run(pg, &req, stdout) : LT_MERGE_REFUSED;
+    rc = !pg ? LT_MERGE_REFUSED
+         : from ? lt_merge_run(pg, &req, stdout)
+                : reconcile_merge_mapped(pg, rc_conf, &req);
     PQfinish(pg);
 done:
     free(from), free(from_buf), free(partial), free(partial_buf);

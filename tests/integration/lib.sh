@@ -312,6 +312,16 @@ t_setup() {
         "$LT_ROOT/data/admin-units/units-2026-07-25.json")
     [ "${#T_COMMUNES[@]}" = "$n" ] ||
         t_fail "province $T_PROVINCE: wanted $n communes with no topic yet, found ${#T_COMMUNES[@]}"
+    t_setup_codes "$T_PROVINCE" "${T_COMMUNES[@]}"
+}
+
+# t_setup_codes PROVINCE CODE... - t_setup with these communes.
+t_setup_codes() {
+    T_PROVINCE=$1
+    shift
+    T_COMMUNES=("$@")
+    local existing c
+    existing=" $(t_kafka_topics | tr '\n' ' ') "
     T_SINK_GROUP="lt-test-$T_NAME-$T_SEED"
     t_log "province $T_PROVINCE, communes ${T_COMMUNES[*]}, seed $T_SEED, dir $T_DIR"
 
@@ -578,4 +588,28 @@ $(head -n 5 <<<"$hits")"
     local but=""
     [ -z "${2:-}" ] || but=" (librdkafka errors allowed)"
     t_log "ok: no level=error lines in $1.log$but"
+}
+
+# ----------------------------------------------------------------- mergers
+# t_take_over NEW OLD... - the new commune's system takes the old communes'
+# records over after a merger: the newest sent version of each goes into
+# NEW's outbox, with its id, version and content; then NEW's agent must
+# have sent them all and NEW's digest compare equal as of its last sequence.
+t_take_over() {
+    local new=$1 c
+    shift
+    for c in "$@"; do
+        lt_psql "$(t_cdb "$c")" -c "\\copy (SELECT DISTINCT ON (entity_type, entity_id)
+            entity_type, entity_id, version, op, occurred_at, payload FROM lt.outbox
+            WHERE seq IS NOT NULL AND rejected_at IS NULL
+            ORDER BY entity_type, entity_id, version DESC) TO STDOUT" |
+            lt_psql "$(t_cdb "$new")" -c "\\copy lt.outbox (entity_type, entity_id, version, op,
+                occurred_at, payload) FROM STDIN" || t_fail "copying the records of $c into $new"
+    done
+    t_wait_drained 90 "$new"
+    wait_until "[ \"\$(t_sql $T_PDB \"SELECT equal FROM lt.digest_check WHERE commune_code = '$new'
+        ORDER BY seq DESC LIMIT 1\")\" = t ] && [ \"\$(t_sql $T_PDB \"SELECT max(seq) FROM
+        lt.digest_check WHERE commune_code = '$new'\")\" = \"\$(t_applied $new)\" ]" 60 \
+        "the digest of $new compared equal as of its last sequence"
+    t_log "ok: $new took over the records of $*; its digest compares equal"
 }

@@ -91,19 +91,7 @@ t_assert_eq "$n" "$(jq -r '[.communes[].commune] | join(" ")' "$T_DIR/status.jso
 # ---- 3. the new commune's system takes the old records over: the same ids
 # and versions travel again, the province keeps one copy, and the digest of
 # the new commune's agent compares equal with the province's.
-for c in "$a" "$b"; do
-    lt_psql "$(t_cdb "$c")" -c "\\copy (SELECT DISTINCT ON (entity_type, entity_id)
-        entity_type, entity_id, version, op, occurred_at, payload FROM lt.outbox
-        WHERE seq IS NOT NULL AND rejected_at IS NULL
-        ORDER BY entity_type, entity_id, version DESC) TO STDOUT" |
-        lt_psql "$(t_cdb "$n")" -c "\\copy lt.outbox (entity_type, entity_id, version, op,
-            occurred_at, payload) FROM STDIN" || t_fail "copying the records of $c into $n"
-done
-t_wait_drained 90 "$n"
-wait_until "[ \"\$(t_sql $T_PDB \"SELECT equal FROM lt.digest_check WHERE commune_code = '$n'
-    ORDER BY seq DESC LIMIT 1\")\" = t ] && [ \"\$(t_sql $T_PDB \"SELECT max(seq) FROM
-    lt.digest_check WHERE commune_code = '$n'\")\" = \"\$(t_applied $n)\" ]" 60 \
-    "the digest of $n compared equal as of its last sequence"
+t_take_over "$n" "$a" "$b"
 t_assert_eq "$((ea + eb + en))" "$(entities "$n")" "records of $n once the old ones travelled again"
 t_reconcile "$n"
 

@@ -202,6 +202,36 @@ static void test_every_new_commune(void)
     lt_units_destroy(units);
 }
 
+/* The mapping read backwards, as merge --into uses it: Xã Minh Ngọc (00994,
+ * province 08) from itself, Xã Thượng Tân and part of Xã Yên Định, whose
+ * other part went to Xã Ngọc Đường (00700). */
+static void test_predecessors(void)
+{
+    lt_units_t *units = load_units(1);
+    const char *want[][2] = {{"00988", "1"}, {"00994", "0"}, {"01009", "0"}};
+    const char *code, *name;
+    int partial;
+    for (size_t i = 0; i < 3; i++) {
+        ASSERT_EQ_INT(lt_units_predecessor(units, "00994", i, &code, &name, &partial), 0);
+        ASSERT_EQ_STR(code, want[i][0]);
+        ASSERT_EQ_INT(partial, want[i][1][0] == '1');
+    }
+    ASSERT_EQ_INT(lt_units_predecessor(units, "00994", 3, &code, &name, &partial), -1);
+    ASSERT_EQ_INT(lt_units_predecessor(units, "00700", 0, &code, &name, &partial), 0);
+    size_t n = 0;
+    while (lt_units_predecessor(units, "00700", n, &code, &name, &partial) == 0 &&
+           strcmp(code, "00988") != 0)
+        n++;
+    ASSERT_EQ_STR(code, "00988");
+    ASSERT_EQ_STR(name, "Xã Yên Định");
+    ASSERT_EQ_INT(partial, 1);
+    ASSERT_EQ_INT(lt_units_predecessor(units, "99999", 0, &code, &name, &partial), -1);
+    lt_units_destroy(units);
+    units = load_units(0); /* no mapping loaded: nothing to read */
+    ASSERT_EQ_INT(lt_units_predecessor(units, "00994", 0, &code, &name, &partial), -1);
+    lt_units_destroy(units);
+}
+
 int main(void)
 {
     RUN_TEST(test_existing_api);
@@ -209,5 +239,6 @@ int main(void)
     RUN_TEST(test_every_old_commune_maps);
     RUN_TEST(test_units_table);
     RUN_TEST(test_every_new_commune);
+    RUN_TEST(test_predecessors);
     return LT_TEST_EXIT();
 }
