@@ -267,3 +267,23 @@ done:
         rd_kafka_NewTopic_destroy(newt[i]);
     return rc;
 }
+
+rd_kafka_t *lt_kafka_control_producer(const lt_conf_kv_t *kafka, char *errstr,
+                                      size_t errstr_size)
+{
+    rd_kafka_conf_t *kc = lt_kafka_conf_new(kafka, errstr, errstr_size);
+    if (!kc)
+        return NULL;
+    char rkerr[512];
+    if (lt_kafka_conf_set(kc, "enable.idempotence", "true", errstr, errstr_size) ||
+        lt_kafka_conf_set(kc, "message.timeout.ms", "30000", errstr, errstr_size)) {
+        rd_kafka_conf_destroy(kc);
+        return NULL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, rkerr, sizeof(rkerr));
+    if (!rk) {
+        lt_err(errstr, errstr_size, "cannot create Kafka producer: %s", rkerr);
+        rd_kafka_conf_destroy(kc);
+    }
+    return rk;
+}

@@ -17,6 +17,11 @@ rd_kafka_conf_t *lt_kafka_conf_new(const lt_conf_kv_t *kafka, char *errstr,
 int lt_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
                       size_t errstr_size);
 
+/* A producer for the province's control messages: idempotent, each message
+ * given up after 30 s. NULL with errstr. */
+rd_kafka_t *lt_kafka_control_producer(const lt_conf_kv_t *kafka, char *errstr,
+                                      size_t errstr_size);
+
 /* Create topics with the Admin API (one partition each), with the given
  * topic configuration (name/value pairs, may be 0). An existing topic is fine:
  * its configuration is brought to the given values. replication_factor -1

@@ -9,6 +9,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "lt_confirm.h"
 #include "lt_fault.h"
 #include "lt_kafka.h"
 #include "lt_kafka_stats.h"
@@ -63,6 +64,12 @@ const lt_conf_opt_t lt_sink_conf_table[] = {
         "an agent clock off by more than this is SKEWED"),
     OPT("sink", "idle_after_s", LT_CONF_INT, "3600", idle_after_s, 1, 864000,
         "heard from, nothing waiting and nothing applied for this long: IDLE"),
+    OPT("sink", "confirm_interval_s", LT_CONF_INT, "60", confirm_interval_s, 0, 86400,
+        "tell each commune, this often, the newest sequence its digest was found equal with no"
+        " gap open (its agent then purges old sent rows); 0 = never"),
+    OPT("sink", "retention_days", LT_CONF_INT, "30", retention_days, 0, 36500,
+        "how long provisioned topics keep records (retention.ms); records the province has not"
+        " read by then become gaps that repair asks for again; 0 = forever"),
     OPT("sink", "replication_factor", LT_CONF_INT, "-1", replication_factor, -1, 16,
         "replication factor of provisioned topics (-1 = broker default)"),
     OPT("sink", "http_listen", LT_CONF_STR, NULL, http_listen, 0, 0,
@@ -84,6 +91,7 @@ typedef struct lt_sink {
     int fatal; /* a permanent error was logged: the loop ends, the process exits 1 */
     lt_sink_metrics_t *metrics;
     lt_status_page_t *page; /* "/" and /status.json on the metrics' HTTP port */
+    lt_confirm_t *confirm;  /* digest confirmations to the communes */
 } lt_sink_t;
 
 /* Before each scrape: the communes' health as status judges it, from the
@@ -162,6 +170,25 @@ static int lt_sink_reload(lt_sink_t *sink)
 
 /* Set each partition's start from the offsets the province stored; unknown
  * ones start at the beginning. */
+/* Records the topic's retention deleted before the province read them
+ * (the sink was away longer than the retention): reading resumes at the
+ * first one left, the missing sequences become a gap at the next batch, and
+ * `lienthong-reconcile repair` asks the commune for them (it keeps every row
+ * the province has not confirmed). Said loudly, never skipped in silence. */
+static void lt_sink_check_expired(lt_sink_t *sink, const rd_kafka_topic_partition_t *p)
+{
+    int64_t low, high;
+    if (p->offset < 0 || rd_kafka_query_watermark_offsets(sink->rk, p->topic, p->partition, &low,
+                                                          &high, 5000) != 0 ||
+        low <= p->offset)
+        return;
+    lt_error("records deleted by the topic's retention before the province read them: their"
+             " events show as a gap; lienthong-reconcile repair asks the commune again",
+             "topic=%s partition=%" PRId32 " stored_offset=%" PRId64 " first_offset=%" PRId64
+             " records_lost=%" PRId64, p->topic, p->partition, p->offset, low, low - p->offset);
+    lt_sink_metrics_expired(sink->metrics, p->topic, low - p->offset);
+}
+
 static int lt_sink_seek_from_pg(lt_sink_t *sink, rd_kafka_topic_partition_list_t *parts)
 {
     char errstr[1024];
@@ -176,6 +203,7 @@ static int lt_sink_seek_from_pg(lt_sink_t *sink, rd_kafka_topic_partition_list_t
         p->offset = lt_store_offset_of(offsets, p->topic, p->partition, RD_KAFKA_OFFSET_BEGINNING);
         lt_info("partition assigned", "topic=%s partition=%" PRId32 " start_offset=%" PRId64,
                 p->topic, p->partition, p->offset);
+        lt_sink_check_expired(sink, p);
     }
     lt_store_offsets_destroy(offsets);
     return 0;
@@ -568,6 +596,8 @@ static void lt_sink_loop(lt_sink_t *sink, const lt_conf_t *conf)
         if (!sink->fatal)
             lt_sink_check_new_communes(sink);
         if (!sink->fatal)
+            lt_confirm_tick(sink->confirm, sink->pg);
+        if (!sink->fatal)
             lt_sink_kafka_fatal(sink, RD_KAFKA_RESP_ERR_NO_ERROR, "");
         if (!sink->fatal && lt_sink_metrics_tick(sink->metrics, sink->plan, sink->rk, sink->pg,
                                                  sink->registry))
@@ -615,6 +645,10 @@ static int lt_sink_open(lt_sink_t *sink, const lt_conf_t *conf, char *errstr,
     sink->msgs = calloc((size_t)sink->sc->round_max_messages, sizeof(*sink->msgs));
     if (lt_sink_kafka_new(sink, conf, errstr, errstr_size) != 0)
         return -1;
+    sink->confirm = lt_confirm_new(&conf->kafka, sink->sc->province,
+                                   sink->sc->confirm_interval_s, errstr, errstr_size);
+    if (!sink->confirm && sink->sc->confirm_interval_s)
+        return -1;
     return lt_sink_subscribe(sink, errstr, errstr_size);
 }
 
@@ -652,6 +686,7 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
         rd_kafka_destroy(sink.rk);
     }
     lt_sink_log_stats(&sink);
+    lt_confirm_destroy(sink.confirm);
     lt_plan_destroy(sink.plan);
     lt_registry_destroy(sink.registry);
     lt_units_destroy(sink.units);

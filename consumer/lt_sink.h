@@ -20,9 +20,11 @@ typedef struct lt_sink_conf {
     int allow_integrity_only;
     long stats_interval_s;
     long replication_factor; /* for provisioned topics; -1 = broker default */
+    long retention_days;     /* retention.ms of provisioned topics; 0 = keep forever */
     char *http_listen;       /* HOST:PORT of /metrics, /healthz, /readyz; NULL = none */
     long heartbeat_interval_s; /* the agents': OFFLINE after 6 of them unheard */
     long lag_warn_s, stalled_after_s, skew_max_s, idle_after_s; /* health bounds (lt_health.h) */
+    long confirm_interval_s; /* digest confirmations to the communes (lt_confirm.h); 0 = none */
 } lt_sink_conf_t;
 
 extern const lt_conf_opt_t lt_sink_conf_table[];

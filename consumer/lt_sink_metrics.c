@@ -36,6 +36,7 @@ enum {
     SM_GAPS,
     SM_GAP_FILLS,
     SM_QUARANTINED,
+    SM_RECORDS_EXPIRED,
     SM_DIGESTS_COMPARED,
     SM_DIGESTS_SKIPPED,
     SM_ROUND_SECONDS,
@@ -93,6 +94,9 @@ static const lt_metric_def_t lt_sink_metric_defs[SM_COUNT] = {
                       "late events applied into an open gap"},
     [SM_QUARANTINED] = {"lienthong_sink_messages_quarantined_total", C, NULL,
                         "messages put in quarantine (lt.quarantine)"},
+    [SM_RECORDS_EXPIRED] = {"lienthong_sink_records_expired_total", C, NULL,
+                            "records a topic's retention deleted before the sink read them"
+                            " (their events become gaps until repaired)"},
     [SM_DIGESTS_COMPARED] = {"lienthong_sink_digests_compared_total", C, NULL,
                              "commune digests compared with the province's"},
     [SM_DIGESTS_SKIPPED] = {"lienthong_sink_digests_skipped_total", C, NULL,
@@ -238,6 +242,12 @@ void lt_sink_metrics_kafka_stats(lt_sink_metrics_t *sm, const char *json, size_t
     lt_counter_mirror(sm->s[SM_KAFKA_REBALANCES], ks.rebalance_cnt);
     if (ks.rtt_avg_s >= 0)
         lt_gauge_set(sm->s[SM_KAFKA_RTT], ks.rtt_avg_s);
+}
+
+void lt_sink_metrics_expired(lt_sink_metrics_t *sm, const char *topic, int64_t records)
+{
+    (void)topic;
+    lt_counter_add(sm->s[SM_RECORDS_EXPIRED], (double)records);
 }
 
 void lt_sink_metrics_assignment(lt_sink_metrics_t *sm,

@@ -53,6 +53,9 @@ void lt_sink_metrics_kafka_stats(lt_sink_metrics_t *sm, const char *json, size_t
 
 /* The group assigned parts (offsets: where each starts, from PostgreSQL),
  * or took them away (parts NULL). */
+/* Records of topic deleted by its retention before the sink read them. */
+void lt_sink_metrics_expired(lt_sink_metrics_t *sm, const char *topic, int64_t records);
+
 void lt_sink_metrics_assignment(lt_sink_metrics_t *sm,
                                 const rd_kafka_topic_partition_list_t *parts);
 

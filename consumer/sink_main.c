@@ -174,10 +174,14 @@ static int sink_cmd_provision(const lt_conf_t *conf, const lt_sink_conf_t *sc, i
         goto done;
     const char *topics[] = {events, control};
     /* One size limit for the whole path: agents read it back from the topic. */
-    char max_bytes[24];
+    char max_bytes[24], retention[24];
     snprintf(max_bytes, sizeof(max_bytes), "%ld", sc->max_message_bytes);
-    const char *const configs[][2] = {{"max.message.bytes", max_bytes}};
-    int trc = lt_kafka_create_topics(rk, topics, 2, (int)sc->replication_factor, configs, 1,
+    /* Explicit, not the broker's default: the sink must read within it. */
+    snprintf(retention, sizeof(retention), "%lld",
+             sc->retention_days ? (long long)sc->retention_days * 86400000LL : -1LL);
+    const char *const configs[][2] = {{"max.message.bytes", max_bytes},
+                                      {"retention.ms", retention}};
+    int trc = lt_kafka_create_topics(rk, topics, 2, (int)sc->replication_factor, configs, 2,
                                      15000, errstr, sizeof(errstr));
     rd_kafka_destroy(rk);
     if (trc != 0) {
@@ -190,8 +194,9 @@ static int sink_cmd_provision(const lt_conf_t *conf, const lt_sink_conf_t *sc, i
         PQfinish(pg);
     }
     if (rc == 0)
-        printf("commune %s %s: topics %s, %s (max.message.bytes %s); signer %s\n", unit->code,
-               unit->full_name, events, control, max_bytes, pem ? key_id : "sha256: (integrity only)");
+        printf("commune %s %s: topics %s, %s (max.message.bytes %s, retention.ms %s); signer %s\n",
+               unit->code, unit->full_name, events, control, max_bytes, retention,
+               pem ? key_id : "sha256: (integrity only)");
 done:
     free(pem);
     lt_units_destroy(units);

@@ -69,6 +69,10 @@ const lt_conf_opt_t lt_agent_conf_table[] = {
     OPT("agent", "digest_every_s", LT_CONF_INT, "300", digest_every_s, 1, 86400,
         "... or after this many seconds, whichever comes first (the province compares"
         " it with its own right after applying the batch)"),
+    OPT("agent", "purge_sent_after_s", LT_CONF_INT, "2592000", purge_sent_after_s, 0,
+        315360000,
+        "purge sent outbox rows this many seconds old once the province confirmed a digest"
+        " covering them (each entity's current state is kept); 0 = keep every row"),
     OPT("agent", "http_listen", LT_CONF_STR, NULL, http_listen, 0, 0,
         "HOST:PORT serving /metrics, /healthz and /readyz (e.g. 127.0.0.1:9464); unset = no"
         " HTTP port"),
@@ -105,6 +109,7 @@ typedef struct lt_agent {
     char after_type[32], after_id[160]; /* where the bucket being sent resumes */
     int64_t resync_due_ms;     /* pace of resync parts */
     int64_t heartbeat_due_ms;  /* the next heartbeat */
+    int64_t purge_due_ms;      /* the next retention pass */
     int size_refusals;         /* how often in a row */
     lt_agent_stats_t stats;
     lt_agent_metrics_t *metrics;
@@ -786,6 +791,7 @@ static lt_pg_rc_t lt_agent_resync_range(lt_agent_t *agent, char *errstr, size_t 
     Lienthong__V1__ResyncPart part = LIENTHONG__V1__RESYNC_PART__INIT;
     part.request_id = w->request_id;
     part.done = next > last;
+    part.history = 1;
     if (lt_agent_resync_send(agent, events, take, &part) != 0) {
         lt_outbox_events_free(events, n);
         lt_err(errstr, errstr_size, "cannot produce a resync part");
@@ -859,6 +865,28 @@ static lt_pg_rc_t lt_agent_idle_send(lt_agent_t *agent, char *errstr, size_t err
     return LT_PG_OK;
 }
 
+/* Retention, when idle: one bounded chunk of sent rows the province
+ * confirmed, then again soon while there are more, else in a while. */
+#define LT_AGENT_PURGE_CHUNK 5000
+static lt_pg_rc_t lt_agent_purge_step(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    int64_t now = lt_monotonic_ms();
+    if (!agent->ac->purge_sent_after_s || now < agent->purge_due_ms)
+        return LT_PG_OK;
+    uint64_t purged = 0;
+    lt_pg_rc_t rc = lt_outbox_purge(agent->pg, agent->ac->commune, agent->ac->purge_sent_after_s,
+                                    LT_AGENT_PURGE_CHUNK, &purged, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    if (purged)
+        lt_info("sent outbox rows purged (confirmed by the province)", "commune=%s rows=%" PRIu64,
+                agent->ac->commune, purged);
+    int64_t pause_ms = agent->ac->purge_sent_after_s < 600 ? agent->ac->purge_sent_after_s * 1000
+                                                          : 600000;
+    agent->purge_due_ms = now + (purged == LT_AGENT_PURGE_CHUNK ? 1000 : pause_ms);
+    return LT_PG_OK;
+}
+
 /* One pass of the loop. Returns 1 if it did work, 0 if idle, -1 on fatal error. */
 static int lt_agent_step(lt_agent_t *agent, int *backoff)
 {
@@ -885,6 +913,8 @@ static int lt_agent_step(lt_agent_t *agent, int *backoff)
         rc = lt_agent_resync_step(agent, errstr, sizeof(errstr));
         if (rc == LT_PG_OK)
             rc = lt_agent_idle_send(agent, errstr, sizeof(errstr));
+        if (rc == LT_PG_OK)
+            rc = lt_agent_purge_step(agent, errstr, sizeof(errstr));
         if (rc != LT_PG_OK)
             return lt_agent_pg_trouble(agent, rc, "resync", errstr, backoff) ? -1 : 0;
     }

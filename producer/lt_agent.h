@@ -31,6 +31,7 @@ typedef struct lt_agent_conf {
     long heartbeat_interval_s;
     long digest_every_events; /* attach the digest after this many events ... */
     long digest_every_s;      /* ... or seconds */
+    long purge_sent_after_s;  /* retention of sent rows the province confirmed; 0 = keep */
     char *http_listen;        /* HOST:PORT of /metrics, /healthz, /readyz; NULL = none */
 } lt_agent_conf_t;
 

@@ -94,7 +94,7 @@ static Lienthong__V1__ControlMessage *lt_control_decode(const lt_control_t *ctl,
     size_t id_len = strlen(cm->request_id);
     *why = strcmp(cm->commune_code, ctl->commune) != 0 ? "for another commune"
            : id_len == 0 || id_len >= 80              ? "request_id empty or longer than 79"
-           : !cm->resync                              ? "no request in it"
+           : !cm->resync == !cm->confirmed            ? "not exactly one request in it"
                                                       : NULL;
     for (size_t i = 0; !*why && cm->resync && i < cm->resync->n_buckets; i++)
         if (cm->resync->buckets[i] >= LT_DIGEST_BUCKETS)
@@ -118,6 +118,15 @@ static lt_pg_rc_t lt_control_take(lt_control_t *ctl, PGconn *pg, const rd_kafka_
         lt_warn("control message ignored", "topic=%s offset=%" PRId64 " reason=\"%s\"",
                 ctl->topic, msg->offset, why);
         return lt_outbox_control_skip(pg, ctl->commune, msg->offset + 1, errstr, errstr_size);
+    }
+    if (cm->confirmed) {
+        lt_pg_rc_t rc = lt_outbox_confirm(pg, ctl->commune, cm->confirmed->seq, msg->offset + 1,
+                                          errstr, errstr_size);
+        if (rc == LT_PG_OK)
+            lt_debug("province confirmed a digest", "commune=%s seq=%" PRIu64, ctl->commune,
+                     cm->confirmed->seq);
+        protobuf_c_message_free_unpacked(&cm->base, NULL);
+        return rc;
     }
     const Lienthong__V1__ResyncRequest *r = cm->resync;
     lt_resync_request_t req = {.request_id = cm->request_id,

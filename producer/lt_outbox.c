@@ -779,6 +779,44 @@ lt_pg_rc_t lt_outbox_resync_accept(PGconn *conn, const char *commune,
     return rc;
 }
 
+lt_pg_rc_t lt_outbox_confirm(PGconn *conn, const char *commune, uint64_t seq,
+                             int64_t next_offset, char *errstr, size_t errstr_size)
+{
+    char confirmed[24], offset[24];
+    snprintf(confirmed, sizeof(confirmed), "%" PRIu64, seq);
+    snprintf(offset, sizeof(offset), "%" PRId64, next_offset);
+    const char *params[] = {confirmed, offset, commune};
+    /* Never beyond what Kafka acknowledged: a confirmation is only taken for
+     * what this commune sent. */
+    return lt_pg_exec(conn,
+                      "UPDATE lt.agent_state SET confirmed_seq = greatest(confirmed_seq,"
+                      " least($1::bigint, acked_seq)), control_offset = $2"
+                      " WHERE commune_code = $3",
+                      3, params, errstr, errstr_size);
+}
+
+lt_pg_rc_t lt_outbox_purge(PGconn *conn, const char *commune, long older_than_s, int limit,
+                           uint64_t *purged, char *errstr, size_t errstr_size)
+{
+    char age[24], max[24];
+    snprintf(age, sizeof(age), "%ld", older_than_s);
+    snprintf(max, sizeof(max), "%d", limit);
+    const char *params[] = {commune, age, max};
+    return lt_pg_query_u64(conn,
+                           "WITH gone AS (DELETE FROM lt.outbox WHERE id IN ("
+                           "  SELECT o.id FROM lt.outbox o, lt.agent_state a"
+                           "  WHERE a.commune_code = $1 AND o.seq <= a.confirmed_seq"
+                           "  AND o.seq <= a.acked_seq AND o.sent_at IS NOT NULL"
+                           "  AND o.sent_at < now() - make_interval(secs => $2::bigint)"
+                           "  AND NOT EXISTS (SELECT 1 FROM lt.entity_state s WHERE s.seq = o.seq)"
+                           "  ORDER BY o.seq LIMIT $3::int) RETURNING 1),"
+                           " n AS (SELECT count(*) AS n FROM gone),"
+                           " st AS (UPDATE lt.agent_state SET purged_rows = purged_rows + n.n"
+                           "  FROM n WHERE commune_code = $1)"
+                           " SELECT n FROM n",
+                           3, params, 0, purged, errstr, errstr_size);
+}
+
 lt_pg_rc_t lt_outbox_control_skip(PGconn *conn, const char *commune, int64_t next_offset,
                                   char *errstr, size_t errstr_size)
 {

@@ -190,6 +190,17 @@ lt_pg_rc_t lt_outbox_resync_accept(PGconn *conn, const char *commune,
                                    const lt_resync_request_t *req, int64_t next_offset,
                                    char *errstr, size_t errstr_size);
 
+/* The province confirmed its digest equal up to seq (capped at acked_seq),
+ * taken with the control offset after it in one statement. */
+lt_pg_rc_t lt_outbox_confirm(PGconn *conn, const char *commune, uint64_t seq,
+                             int64_t next_offset, char *errstr, size_t errstr_size);
+
+/* Retention: delete at most limit sent rows at or below the confirmed
+ * sequence, sent more than older_than_s ago, that hold no entity's current
+ * state (a resync still finds every state). *purged: how many. */
+lt_pg_rc_t lt_outbox_purge(PGconn *conn, const char *commune, long older_than_s, int limit,
+                           uint64_t *purged, char *errstr, size_t errstr_size);
+
 /* Move the control offset past a message that is not a request. */
 lt_pg_rc_t lt_outbox_control_skip(PGconn *conn, const char *commune, int64_t next_offset,
                                   char *errstr, size_t errstr_size);

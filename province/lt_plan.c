@@ -644,7 +644,9 @@ static int lt_plan_resync(lt_plan_t *plan, lt_commune_t *c, lt_plan_progress_t *
             p->fills++;
             p->events++;
         }
-        lt_plan_stage_entity(plan, code, ev, &plan->vr[i], 1);
+        /* A state is forced (the commune's state is the truth, whatever the
+         * province holds); history only wins where it is newer. */
+        lt_plan_stage_entity(plan, code, ev, &plan->vr[i], !part->history);
     }
     /* A state newer than the manifest (applied in this round or before) is
      * never dropped: only rows at or below the part's last_seq are judged. */
@@ -671,9 +673,6 @@ static int lt_plan_resync(lt_plan_t *plan, lt_commune_t *c, lt_plan_progress_t *
     return 0;
 }
 
-/* Stage the events of a checked batch that the province does not hold yet.
- * All or nothing: if one of them breaks a rule the batch is quarantined
- * whole. Returns 0, or -1 with rej set. */
 /* A commune merged into another is retired: its agent should have stopped.
  * What the province holds already is skipped as usual; a heartbeat or digest
  * alone is dropped (the commune is no longer watched); anything new is
@@ -699,6 +698,9 @@ static int lt_plan_retired(lt_plan_t *plan, lt_commune_t *c, lt_plan_progress_t 
                      lt_commune_code(c), batch->first_seq, batch->last_seq);
 }
 
+/* Stage the events of a checked batch that the province does not hold yet.
+ * All or nothing: if one of them breaks a rule the batch is quarantined
+ * whole. Returns 0, or -1 with rej set. */
 static int lt_plan_events(lt_plan_t *plan, lt_commune_t *c, const lt_msg_t *msg,
                           const lt_envelope_t *env, lt_reject_t *rej)
 {

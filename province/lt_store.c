@@ -829,6 +829,41 @@ void lt_store_status_free(lt_store_status_t *rows, size_t n)
     free(rows);
 }
 
+/* -------------------------------------------------------------- retention */
+
+/* An open gap withholds confirmation: the commune keeps every row until
+ * the province holds every sequence. */
+static const char lt_store_confirmable_sql[] =
+    "SELECT c.commune_code, c.control_topic, d.seq FROM lt.commune c"
+    " CROSS JOIN LATERAL (SELECT x.seq FROM lt.digest_check x"
+    "  WHERE x.commune_code = c.commune_code AND x.equal ORDER BY x.seq DESC LIMIT 1) d"
+    " WHERE c.province_code = $1 AND c.merged_into IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM lt.seq_gap g WHERE g.commune_code = c.commune_code"
+    "  AND g.resolved_at IS NULL)";
+
+lt_pg_rc_t lt_store_confirmable(PGconn *pg, const char *province, lt_store_confirmable_t **rows,
+                                size_t *n, char *errstr, size_t errstr_size)
+{
+    const char *params[] = {province};
+    PGresult *res;
+    lt_pg_rc_t rc = lt_pg_query(pg, lt_store_confirmable_sql, 1, params, &res, errstr,
+                                errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    *n = (size_t)PQntuples(res);
+    *rows = calloc(*n ? *n : 1, sizeof(**rows));
+    if (!*rows)
+        abort();
+    for (size_t i = 0; i < *n; i++) {
+        lt_strlcpy((*rows)[i].code, PQgetvalue(res, (int)i, 0), sizeof((*rows)[i].code));
+        lt_strlcpy((*rows)[i].control_topic, PQgetvalue(res, (int)i, 1),
+                   sizeof((*rows)[i].control_topic));
+        (*rows)[i].seq = strtoull(PQgetvalue(res, (int)i, 2), NULL, 10);
+    }
+    PQclear(res);
+    return LT_PG_OK;
+}
+
 /* ----------------------------------------------------------------- report */
 
 static const char lt_store_report_sql[] =

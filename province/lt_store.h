@@ -119,6 +119,20 @@ lt_pg_rc_t lt_store_status(PGconn *pg, const char *province, lt_store_status_t *
                            size_t *n, char *errstr, size_t errstr_size);
 void lt_store_status_free(lt_store_status_t *rows, size_t n);
 
+/* -------------------------------------------------------------- retention */
+
+/* An active commune's newest digest found equal while no gap was open: the
+ * sequence the province may confirm to it (the commune then purges). */
+typedef struct lt_store_confirmable {
+    char code[8];
+    char control_topic[128];
+    uint64_t seq;
+} lt_store_confirmable_t;
+
+/* Every active commune of province with such a digest; *rows malloc'd. */
+lt_pg_rc_t lt_store_confirmable(PGconn *pg, const char *province, lt_store_confirmable_t **rows,
+                                size_t *n, char *errstr, size_t errstr_size);
+
 /* ----------------------------------------------------------------- report */
 
 /* What the province knows of one commune's consistency. */

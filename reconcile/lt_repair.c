@@ -7,31 +7,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include "lienthong/v1/lienthong.pb-c.h"
-#include "lt_codec.h"
+#include "lt_control_msg.h"
 #include "lt_digest.h"
 #include "lt_kafka.h"
 #include "lt_store.h"
 #include "lt_util.h"
-
-/* A publisher of control messages. */
-static rd_kafka_t *lt_repair_producer(const lt_conf_t *conf, char *errstr, size_t errstr_size)
-{
-    rd_kafka_conf_t *kc = lt_kafka_conf_new(&conf->kafka, errstr, errstr_size);
-    if (!kc)
-        return NULL;
-    char rkerr[512];
-    if (lt_kafka_conf_set(kc, "enable.idempotence", "true", errstr, errstr_size) ||
-        lt_kafka_conf_set(kc, "message.timeout.ms", "30000", errstr, errstr_size)) {
-        rd_kafka_conf_destroy(kc);
-        return NULL;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, rkerr, sizeof(rkerr));
-    if (!rk) {
-        lt_err(errstr, errstr_size, "cannot create Kafka producer: %s", rkerr);
-        rd_kafka_conf_destroy(kc);
-    }
-    return rk;
-}
 
 /* Record the request, then publish it on the commune's control topic. */
 static int lt_repair_request(PGconn *pg, rd_kafka_t *rk, const char *commune, const char *topic,
@@ -45,16 +25,8 @@ static int lt_repair_request(PGconn *pg, rd_kafka_t *rk, const char *commune, co
         fprintf(stderr, "error: %s\n", errstr);
         return -1;
     }
-    Lienthong__V1__ControlMessage cm = LIENTHONG__V1__CONTROL_MESSAGE__INIT;
-    char code[8], id[80];
-    lt_strlcpy(code, commune, sizeof(code));
-    lt_strlcpy(id, request_id, sizeof(id));
-    cm.commune_code = code;
-    cm.request_id = id;
-    cm.created_at_us = lt_now_us();
-    cm.resync = r;
     size_t len;
-    uint8_t *value = lt_pb_pack(&cm.base, &len);
+    uint8_t *value = lt_control_msg_pack(commune, request_id, r, 0, &len);
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(commune, strlen(commune)),
         RD_KAFKA_V_VALUE(value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
@@ -134,7 +106,7 @@ int lt_repair_run(PGconn *pg, const lt_conf_t *conf, const char *commune, int al
         fprintf(stderr, "error: %s\n", errstr);
         return 1;
     }
-    rd_kafka_t *rk = lt_repair_producer(conf, errstr, sizeof(errstr));
+    rd_kafka_t *rk = lt_kafka_control_producer(&conf->kafka, errstr, sizeof(errstr));
     if (!rk) {
         fprintf(stderr, "error: %s\n", errstr);
         return 1;

@@ -87,7 +87,9 @@ static lt_pg_rc_t lt_verify_province_events(PGconn *ppg, const char *commune,
     return LT_PG_OK;
 }
 
-/* The commune's outbox, split at the province's last sequence. */
+/* The commune's outbox, split at the province's last sequence. Rows purged
+ * by retention count as numbered: the province confirmed it holds them. */
+#define LT_VERIFY_PURGED "SELECT coalesce(sum(purged_rows), 0) FROM lt.agent_state"
 static lt_pg_rc_t lt_verify_commune_events(PGconn *cpg, const char *upto, lt_verify_report_t *r,
                                            char *errstr, size_t errstr_size)
 {
@@ -95,7 +97,8 @@ static lt_pg_rc_t lt_verify_commune_events(PGconn *cpg, const char *upto, lt_ver
     const char *params[] = {upto};
     lt_pg_rc_t rc = lt_pg_query(
         cpg,
-        "SELECT count(seq), coalesce(max(seq), 0), count(seq) FILTER (WHERE seq <= $1),"
+        "SELECT count(seq) + (" LT_VERIFY_PURGED "), coalesce(max(seq), 0),"
+        " count(seq) FILTER (WHERE seq <= $1) + (" LT_VERIFY_PURGED "),"
         " count(*) FILTER (WHERE sent_at IS NULL AND rejected_at IS NULL),"
         " count(*) FILTER (WHERE seq > $1 AND sent_at IS NOT NULL)"
         " FROM lt.outbox",

@@ -86,3 +86,10 @@ CREATE TABLE IF NOT EXISTS lt.resync_request (
     last_seq    bigint,
     done_at     timestamptz
 );
+
+-- Retention: the province confirms (on the control topic) the sequence its
+-- digest last equalled with no gap; sent rows up to it, older than
+-- agent.purge_sent_after_s and holding no current state, are purged.
+ALTER TABLE lt.agent_state ADD COLUMN IF NOT EXISTS confirmed_seq bigint NOT NULL DEFAULT 0;
+ALTER TABLE lt.agent_state ADD COLUMN IF NOT EXISTS purged_rows bigint NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS entity_state_seq ON lt.entity_state (seq);

@@ -613,3 +613,25 @@ t_take_over() {
         "the digest of $new compared equal as of its last sequence"
     t_log "ok: $new took over the records of $*; its digest compares equal"
 }
+
+# ------------------------------------------------------------- retention
+# t_repair_expired CODE - records of CODE's topic were deleted before the
+# sink read them: the sink must say so, the lost events must show as an open
+# gap that makes report exit 3, and repair must close it from the commune.
+# Needs [kafka] in reconcile.ini; a batch after the loss must be on its way.
+t_repair_expired() {
+    local c=$1 st=0
+    wait_until "[ \"\$(t_sql $T_PDB \"SELECT count(*) FROM lt.seq_gap WHERE commune_code = '$c'
+        AND resolved_at IS NULL\")\" -ge 1 ]" 60 "the lost events of $c recorded as a gap"
+    grep -q "records deleted by the topic's retention before the province read them" \
+        "$T_DIR/sink.log" || t_fail "the sink did not say records were deleted before it read them"
+    "$RECONCILE" -c "$T_DIR/reconcile.ini" report --commune "$c" >"$T_DIR/report.txt" || st=$?
+    t_assert_eq 3 "$st" "report exit status with the loss: $(sed -n 2p "$T_DIR/report.txt")"
+    st=0
+    "$RECONCILE" -c "$T_DIR/reconcile.ini" repair --commune "$c" --timeout 120 \
+        >>"$T_DIR/repair.log" 2>&1 || st=$?
+    t_assert_eq 0 "$st" "repair of the lost events: $(tail -n 1 "$T_DIR/repair.log")"
+    t_wait_drained 90 "$c"
+    t_assert_eq 0 "$(t_sql "$T_PDB" "SELECT count(*) FROM lt.seq_gap WHERE commune_code = '$c'
+        AND resolved_at IS NULL")" "open gaps of $c after the repair"
+}
