@@ -68,8 +68,10 @@ wait_health "OK 0" 30
 
 # ---- SKEWED: the agent's clock 10 minutes ahead. (faketime cannot run a
 # librdkafka client: its C11 condition waits take absolute CLOCK_REALTIME
-# deadlines that bypass libfaketime, so a faked agent never wakes. The
-# agent's reported clock is moved instead, between two of its heartbeats.)
+# deadlines that bypass libfaketime, so an agent faked ahead never wakes, and
+# one faked behind fails rd_kafka_new ("background thread(s) did not
+# initialize"), even with FAKETIME_DONT_FAKE_MONOTONIC=1. The agent's
+# reported clock is moved instead, between two of its heartbeats.)
 t_stop "agent_$c"
 t_sql "$T_PDB" "UPDATE lt.commune_heartbeat SET agent_at = agent_at + interval '10 min'
     WHERE commune_code = '$c'" >/dev/null
