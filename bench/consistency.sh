@@ -78,23 +78,7 @@ topic=$(lt_topic "$PROVINCE" "$C")
 high=$(kcat -b "$BROKERS" -Q -t "$topic:0:-1" 2>/dev/null | sed -n 's/.* offset \([0-9-]*\)$/\1/p')
 q "$province_db" "INSERT INTO lt.kafka_offset (topic, partition, next_offset)
     VALUES ('$topic', 0, ${high:-0})" >/dev/null
-# Death registrations of 2026, one record each: what a commune's books hold.
-q "$CDB" "INSERT INTO lt.outbox (entity_type, entity_id, version, op, occurred_at, payload)
-SELECT 'civil_record', 'KT-$C-' || i, 1, 'upsert', timestamptz '2026-01-01' + i * interval '1 s',
-    jsonb_build_object('kind', 'CIVIL_RECORD_KIND_DEATH',
-      'registration', jsonb_build_object('authority', '$C', 'bookNumber', '01/2026',
-        'entryNumber', i::text,
-        'registeredOn', jsonb_build_object('year', 2026, 'month', 3, 'day', 1 + i % 28),
-        'officer', 'Trần Thị Bình', 'kind', 'REGISTRATION_KIND_LATE'),
-      'death', jsonb_build_object(
-        'deceased', jsonb_build_object('name', jsonb_build_object('family', 'Đỗ',
-          'middle', 'Văn', 'given', 'Tư', 'full', 'Đỗ Văn Tư'),
-          'dateOfBirth', jsonb_build_object('year', 1940), 'sex', 'SEX_MALE',
-          'nationality', 'VN'),
-        'dateOfDeath', jsonb_build_object('year', 2026, 'month', 1),
-        'place', jsonb_build_object('code', '$C', 'codeListVersion', '2025-07-01',
-          'level', 'ADMIN_UNIT_LEVEL_COMMUNE')))
-FROM generate_series(1, $LT_BENCH_ENTITIES) i" >/dev/null
+q "$CDB" "$(lt_death_records_sql "$C" "$LT_BENCH_ENTITIES" 2026 2025-07-01)" >/dev/null
 bench_spawn "$LOGS/x-sink.log" "$SINK" -c "$sini" run
 sink_pid=$LT_SPAWNED
 bench_spawn "$LOGS/x-agent.log" "$AGENT" -c "$aini" run

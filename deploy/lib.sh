@@ -312,3 +312,31 @@ lt_drained() {
         --arg c "${commune%%|*}" <<<"$2") || return 1
     [ "$province" = "$last|$last" ]
 }
+
+# -------------------------------------------------------------- sample data
+# lt_death_records_sql CODE N YEAR CODE_LIST - an INSERT of N outbox rows of
+# commune CODE, one death registration each (registered in June of YEAR,
+# the death in April), valid under the rules: what a commune's books hold,
+# fast to write in bulk. CODE_LIST is the code-list version of the place
+# ("2025-07-01"; "2025-06-30" with a pre-reform CODE and a YEAR before 2025-07).
+lt_death_records_sql() {
+    local c=$1 n=$2 year=$3 list=$4
+    cat <<SQL
+INSERT INTO lt.outbox (entity_type, entity_id, version, op, occurred_at, payload)
+SELECT 'civil_record', 'KT-$c-' || i, 1, 'upsert', timestamptz '$year-01-01' + i * interval '1 s',
+    jsonb_build_object('kind', 'CIVIL_RECORD_KIND_DEATH',
+      'registration', jsonb_build_object('authority', '$c', 'bookNumber', '01/$year',
+        'entryNumber', i::text,
+        'registeredOn', jsonb_build_object('year', $year, 'month', 6, 'day', 1 + i % 28),
+        'officer', 'Trần Thị Bình', 'kind', 'REGISTRATION_KIND_LATE'),
+      'death', jsonb_build_object(
+        'deceased', jsonb_build_object('name', jsonb_build_object('family', 'Đỗ',
+          'middle', 'Văn', 'given', 'Tư', 'full', 'Đỗ Văn Tư'),
+          'dateOfBirth', jsonb_build_object('year', 1940), 'sex', 'SEX_MALE',
+          'nationality', 'VN'),
+        'dateOfDeath', jsonb_build_object('year', $year, 'month', 4),
+        'place', jsonb_build_object('code', '$c', 'codeListVersion', '$list',
+          'level', 'ADMIN_UNIT_LEVEL_COMMUNE')))
+FROM generate_series(1, $n) i
+SQL
+}

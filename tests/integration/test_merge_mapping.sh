@@ -19,25 +19,7 @@ t_assert_eq "Xã Yên Định (before 2025-07-01)" \
 
 # old_records CODE N - N death registrations of June 2025 at the old
 # commune CODE, under its pre-reform code.
-old_records() {
-    t_sql "$(t_cdb "$1")" "INSERT INTO lt.outbox (entity_type, entity_id, version, op,
-        occurred_at, payload)
-    SELECT 'civil_record', 'KT-$1-' || i, 1, 'upsert', timestamptz '2025-06-01' + i * interval '1 hour',
-        jsonb_build_object('kind', 'CIVIL_RECORD_KIND_DEATH',
-          'registration', jsonb_build_object('authority', '$1', 'bookNumber', '01/2025',
-            'entryNumber', i::text,
-            'registeredOn', jsonb_build_object('year', 2025, 'month', 6, 'day', 1 + i % 28),
-            'officer', 'Trần Thị Bình', 'kind', 'REGISTRATION_KIND_LATE'),
-          'death', jsonb_build_object(
-            'deceased', jsonb_build_object('name', jsonb_build_object('family', 'Đỗ',
-              'middle', 'Văn', 'given', 'Tư', 'full', 'Đỗ Văn Tư'),
-              'dateOfBirth', jsonb_build_object('year', 1940), 'sex', 'SEX_MALE',
-              'nationality', 'VN'),
-            'dateOfDeath', jsonb_build_object('year', 2025, 'month', 4),
-            'place', jsonb_build_object('code', '$1', 'codeListVersion', '2025-06-30',
-              'level', 'ADMIN_UNIT_LEVEL_COMMUNE')))
-    FROM generate_series(1, $2) i" >/dev/null
-}
+old_records() { t_sql "$(t_cdb "$1")" "$(lt_death_records_sql "$1" "$2" 2025 2025-06-30)" >/dev/null; }
 
 t_start_sink
 for c in "$NEW" "$PART" "$FULL"; do

@@ -17,22 +17,7 @@ AGENT_OPTS=(-o agent.digest_every_events=1000 -o agent.digest_every_s=2
             -o agent.resync_max_events_per_s=50000)
 
 # ---- the commune's history, sent before the province existed for it
-t_sql "$CDB" "INSERT INTO lt.outbox (entity_type, entity_id, version, op, occurred_at, payload)
-SELECT 'civil_record', 'KT-$c-' || i, 1, 'upsert', timestamptz '2026-01-01' + i * interval '1 s',
-    jsonb_build_object('kind', 'CIVIL_RECORD_KIND_DEATH',
-      'registration', jsonb_build_object('authority', '$c', 'bookNumber', '01/2026',
-        'entryNumber', i::text,
-        'registeredOn', jsonb_build_object('year', 2026, 'month', 3, 'day', 1 + i % 28),
-        'officer', 'Trần Thị Bình', 'kind', 'REGISTRATION_KIND_LATE'),
-      'death', jsonb_build_object(
-        'deceased', jsonb_build_object('name', jsonb_build_object('family', 'Đỗ',
-          'middle', 'Văn', 'given', 'Tư', 'full', 'Đỗ Văn Tư'),
-          'dateOfBirth', jsonb_build_object('year', 1940), 'sex', 'SEX_MALE',
-          'nationality', 'VN'),
-        'dateOfDeath', jsonb_build_object('year', 2026, 'month', 1),
-        'place', jsonb_build_object('code', '$c', 'codeListVersion', '2025-07-01',
-          'level', 'ADMIN_UNIT_LEVEL_COMMUNE')))
-FROM generate_series(1, $RECORDS) i" >/dev/null
+t_sql "$CDB" "$(lt_death_records_sql "$c" "$RECORDS" 2026 2025-07-01)" >/dev/null
 t_start_agent "$c" "${AGENT_OPTS[@]}"
 wait_until "t_unsent_is $c 0" 300 "the agent sent its $RECORDS records"
 high=$(t_high_watermark "$TOPIC")
