@@ -710,20 +710,26 @@ static int lt_agent_resync_send(lt_agent_t *agent, Lienthong__V1__Event **events
 }
 
 /* The request's piece is sent: record it, then look for the next piece. */
+/* A piece recorded: look for the next one; a request answered in full is
+ * said, and the province checks the result with a digest at once. */
+static void lt_agent_resync_piece_sent(lt_agent_t *agent, int done)
+{
+    agent->has_work = 0;
+    if (done) {
+        lt_info("resync request answered", "commune=%s request_id=%s", agent->ac->commune,
+                agent->work.request_id);
+        agent->digest_due_ms = 0;
+    }
+}
+
 static lt_pg_rc_t lt_agent_resync_advance(lt_agent_t *agent, uint64_t next_first_seq,
                                           int done, char *errstr, size_t errstr_size)
 {
     lt_pg_rc_t rc = lt_outbox_resync_advance(agent->pg, &agent->work, next_first_seq, errstr,
                                              errstr_size);
-    if (rc != LT_PG_OK)
-        return rc;
-    agent->has_work = 0;
-    if (done) {
-        lt_info("resync request answered", "commune=%s request_id=%s", agent->ac->commune,
-                agent->work.request_id);
-        agent->digest_due_ms = 0; /* the province checks the result at once */
-    }
-    return LT_PG_OK;
+    if (rc == LT_PG_OK)
+        lt_agent_resync_piece_sent(agent, done);
+    return rc;
 }
 
 /* Send the next states of the bucket; with the last of them, the manifest. */
@@ -769,6 +775,100 @@ static lt_pg_rc_t lt_agent_resync_bucket(lt_agent_t *agent, char *errstr, size_t
 done:
     lt_agent_manifest_free(&m);
     lt_outbox_events_free(events, n);
+    return rc;
+}
+
+/* The entities a request names, as read: held ones as events (with the
+ * row each came from), the others as absent entries. */
+typedef struct lt_agent_named {
+    PGresult *res;
+    Lienthong__V1__Event **events;
+    int *event_row;
+    Lienthong__V1__ManifestEntry *cells, **absent;
+    int *absent_row;
+    size_t n_events, n_absent, absent_bytes;
+} lt_agent_named_t;
+
+static void lt_agent_named_free(lt_agent_named_t *nm)
+{
+    lt_outbox_events_free(nm->events, nm->n_events);
+    free(nm->event_row);
+    free(nm->cells);
+    free(nm->absent);
+    free(nm->absent_row);
+    PQclear(nm->res);
+}
+
+static lt_pg_rc_t lt_agent_named_read(lt_agent_t *agent, lt_agent_named_t *nm, char *errstr,
+                                      size_t errstr_size)
+{
+    const lt_resync_work_t *w = &agent->work;
+    memset(nm, 0, sizeof(*nm));
+    lt_pg_rc_t rc = lt_outbox_resync_entities(agent->pg, w->request_id, w->entities_done, 256,
+                                              &nm->res, errstr, errstr_size);
+    if (rc != LT_PG_OK)
+        return rc;
+    size_t rows = (size_t)PQntuples(nm->res);
+    nm->events = calloc(rows + 1, sizeof(*nm->events));
+    nm->event_row = calloc(rows + 1, sizeof(*nm->event_row));
+    nm->cells = calloc(rows + 1, sizeof(*nm->cells));
+    nm->absent = calloc(rows + 1, sizeof(*nm->absent));
+    nm->absent_row = calloc(rows + 1, sizeof(*nm->absent_row));
+    if (!nm->events || !nm->event_row || !nm->cells || !nm->absent || !nm->absent_row)
+        abort();
+    for (int row = 0; row < (int)rows; row++) {
+        if (PQgetisnull(nm->res, row, 3)) {
+            Lienthong__V1__ManifestEntry *e = &nm->cells[nm->n_absent];
+            lienthong__v1__manifest_entry__init(e);
+            e->entity_type = lt_entity_type_parse(PQgetvalue(nm->res, row, 1));
+            e->entity_id = PQgetvalue(nm->res, row, 2);
+            nm->absent_bytes += strlen(e->entity_id) + 24;
+            nm->absent_row[nm->n_absent] = row;
+            nm->absent[nm->n_absent++] = e;
+            continue;
+        }
+        Lienthong__V1__Event *ev = lt_outbox_resync_entity_event(nm->res, row, errstr,
+                                                                 errstr_size);
+        if (!ev)
+            return LT_PG_FATAL;
+        nm->event_row[nm->n_events] = row;
+        nm->events[nm->n_events++] = ev;
+    }
+    return LT_PG_OK;
+}
+
+/* Send the current states of the entities a request names, as many as fit
+ * a batch, with the named ones the commune no longer holds among them. */
+static lt_pg_rc_t lt_agent_resync_entities(lt_agent_t *agent, char *errstr, size_t errstr_size)
+{
+    lt_resync_work_t *w = &agent->work;
+    lt_agent_named_t nm;
+    lt_pg_rc_t rc = lt_agent_named_read(agent, &nm, errstr, errstr_size);
+    if (rc != LT_PG_OK) {
+        lt_agent_named_free(&nm);
+        return rc;
+    }
+    size_t take = lt_agent_events_fitting(agent, nm.events, nm.n_events, nm.absent_bytes);
+    /* Rows up to the first event left out are answered by this part. */
+    int rows = take < nm.n_events ? nm.event_row[take] : PQntuples(nm.res);
+    size_t absent = 0;
+    while (absent < nm.n_absent && nm.absent_row[absent] < rows)
+        absent++;
+    Lienthong__V1__ResyncPart part = LIENTHONG__V1__RESYNC_PART__INIT;
+    part.request_id = w->request_id;
+    part.n_absent = absent;
+    part.absent = nm.absent;
+    part.done = take == nm.n_events; /* a request names at most 256: all were read */
+    if (lt_agent_resync_send(agent, nm.events, take, &part) != 0) {
+        lt_err(errstr, errstr_size, "cannot produce a resync part");
+        rc = LT_PG_FATAL;
+    } else {
+        rc = lt_outbox_resync_entities_advance(agent->pg, w->request_id, rows, errstr,
+                                               errstr_size);
+    }
+    if (rc == LT_PG_OK)
+        lt_agent_resync_piece_sent(agent, part.done);
+    lt_agent_named_free(&nm);
     return rc;
 }
 
@@ -825,6 +925,8 @@ static lt_pg_rc_t lt_agent_resync_step(lt_agent_t *agent, char *errstr, size_t e
         agent->has_work = 1;
         agent->after_type[0] = agent->after_id[0] = '\0';
     }
+    if (agent->work.entities)
+        return lt_agent_resync_entities(agent, errstr, errstr_size);
     return agent->work.bucket >= 0 ? lt_agent_resync_bucket(agent, errstr, errstr_size)
                                    : lt_agent_resync_range(agent, errstr, errstr_size);
 }

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
 #include "lienthong/v1/lienthong.pb-c.h"
 #include "lt_digest.h"
+#include "lt_event.h"
 #include "lt_kafka.h"
 #include "lt_log.h"
 #include "lt_outbox.h"
@@ -75,6 +77,44 @@ void lt_control_destroy(lt_control_t *ctl)
     free(ctl);
 }
 
+#define LT_CONTROL_MAX_ENTITIES 256
+
+/* A request naming entities names at most LT_CONTROL_MAX_ENTITIES known ones
+ * and asks for nothing else. NULL if fine, else why not. */
+static const char *lt_control_check_entities(const Lienthong__V1__ResyncRequest *r)
+{
+    if (!r->n_entities)
+        return NULL;
+    if (r->n_entities > LT_CONTROL_MAX_ENTITIES)
+        return "more than 256 entities";
+    if (r->n_buckets || r->all_buckets || r->first_seq || r->last_seq)
+        return "entities together with buckets or a range";
+    for (size_t i = 0; i < r->n_entities; i++) {
+        size_t len = strlen(r->entities[i]->entity_id);
+        if (!lt_entity_type_name(r->entities[i]->entity_type) || len == 0 || len > 128)
+            return "an entity with an unknown type or an id not of 1..128 bytes";
+    }
+    return NULL;
+}
+
+/* The entities of a request as the JSON the outbox keeps ([[type, id], ...]);
+ * malloc'd, or NULL when it names none. */
+static char *lt_control_entities_json(const Lienthong__V1__ResyncRequest *r)
+{
+    if (!r->n_entities)
+        return NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; i < r->n_entities; i++)
+        json_array_append_new(list, json_pack("[ss]",
+                                              lt_entity_type_name(r->entities[i]->entity_type),
+                                              r->entities[i]->entity_id));
+    char *text = json_dumps(list, JSON_COMPACT);
+    json_decref(list);
+    if (!text)
+        abort();
+    return text;
+}
+
 /* Is msg a request for this commune? Returns the decoded message (free with
  * protobuf_c_message_free_unpacked) or NULL with why. */
 static Lienthong__V1__ControlMessage *lt_control_decode(const lt_control_t *ctl,
@@ -101,6 +141,8 @@ static Lienthong__V1__ControlMessage *lt_control_decode(const lt_control_t *ctl,
             *why = "a bucket out of range";
     if (!*why && cm->resync && cm->resync->first_seq > cm->resync->last_seq)
         *why = "first_seq after last_seq";
+    if (!*why && cm->resync)
+        *why = lt_control_check_entities(cm->resync);
     if (*why) {
         protobuf_c_message_free_unpacked(&cm->base, NULL);
         return NULL;
@@ -129,19 +171,22 @@ static lt_pg_rc_t lt_control_take(lt_control_t *ctl, PGconn *pg, const rd_kafka_
         return rc;
     }
     const Lienthong__V1__ResyncRequest *r = cm->resync;
+    char *entities = lt_control_entities_json(r);
     lt_resync_request_t req = {.request_id = cm->request_id,
                                .buckets = r->buckets,
                                .n_buckets = r->n_buckets,
                                .all_buckets = r->all_buckets,
                                .first_seq = r->first_seq,
-                               .last_seq = r->last_seq};
+                               .last_seq = r->last_seq,
+                               .entities_json = entities};
     lt_pg_rc_t rc = lt_outbox_resync_accept(pg, ctl->commune, &req, msg->offset + 1, errstr,
                                             errstr_size);
+    free(entities);
     if (rc == LT_PG_OK) {
         (*taken)++;
         lt_info("resync requested", "commune=%s request_id=%s buckets=%zu all=%d first_seq=%" PRIu64
-                " last_seq=%" PRIu64, ctl->commune, cm->request_id, r->n_buckets,
-                r->all_buckets, r->first_seq, r->last_seq);
+                " last_seq=%" PRIu64 " entities=%zu", ctl->commune, cm->request_id, r->n_buckets,
+                r->all_buckets, r->first_seq, r->last_seq, r->n_entities);
     }
     protobuf_c_message_free_unpacked(&cm->base, NULL);
     return rc;

@@ -765,16 +765,16 @@ lt_pg_rc_t lt_outbox_resync_accept(PGconn *conn, const char *commune,
     snprintf(last, sizeof(last), "%" PRIu64, req->last_seq);
     snprintf(offset, sizeof(offset), "%" PRId64, next_offset);
     const char *params[] = {req->request_id, lt_buf_cstr(&buckets), first, last, offset,
-                            commune};
+                            commune, req->entities_json};
     /* One statement: the request is recorded exactly when the offset moves. */
     lt_pg_rc_t rc = lt_pg_exec(conn,
                                "WITH r AS (INSERT INTO lt.resync_request"
-                               " (request_id, buckets, first_seq, last_seq)"
+                               " (request_id, buckets, first_seq, last_seq, entities)"
                                " VALUES ($1, $2::smallint[], nullif($3::bigint, 0),"
-                               " nullif($4::bigint, 0)) ON CONFLICT DO NOTHING)"
+                               " nullif($4::bigint, 0), $7::jsonb) ON CONFLICT DO NOTHING)"
                                " UPDATE lt.agent_state SET control_offset = $5"
                                " WHERE commune_code = $6",
-                               6, params, errstr, errstr_size);
+                               7, params, errstr, errstr_size);
     lt_buf_free(&buckets);
     return rc;
 }
@@ -834,7 +834,7 @@ lt_pg_rc_t lt_outbox_resync_next(PGconn *conn, lt_resync_work_t *work, int *foun
     lt_pg_rc_t rc = lt_pg_query(conn,
                                 "SELECT request_id, coalesce(buckets[1], -1),"
                                 " coalesce(first_seq, 0), coalesce(last_seq, 0),"
-                                " cardinality(buckets)"
+                                " cardinality(buckets), entities IS NOT NULL, entities_done"
                                 " FROM lt.resync_request WHERE done_at IS NULL"
                                 " ORDER BY received_at, request_id LIMIT 1",
                                 0, NULL, &res, errstr, errstr_size);
@@ -847,6 +847,8 @@ lt_pg_rc_t lt_outbox_resync_next(PGconn *conn, lt_resync_work_t *work, int *foun
         work->first_seq = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
         work->last_seq = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
         work->buckets_left = atoi(PQgetvalue(res, 0, 4));
+        work->entities = PQgetvalue(res, 0, 5)[0] == 't';
+        work->entities_done = atoi(PQgetvalue(res, 0, 6));
     }
     PQclear(res);
     return LT_PG_OK;
@@ -893,6 +895,47 @@ lt_pg_rc_t lt_outbox_resync_states(PGconn *conn, int bucket, const char *after_t
     *events = out;
     *count = (size_t)n;
     return LT_PG_OK;
+}
+
+lt_pg_rc_t lt_outbox_resync_entities(PGconn *conn, const char *request_id, int done, int limit,
+                                     PGresult **res, char *errstr, size_t errstr_size)
+{
+    char d[16], lim[16];
+    snprintf(d, sizeof(d), "%d", done);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {request_id, d, lim};
+    return lt_pg_query(conn,
+                       "WITH e AS (SELECT a.n, a.x->>0 AS t, a.x->>1 AS i"
+                       "  FROM lt.resync_request r,"
+                       "  jsonb_array_elements(r.entities) WITH ORDINALITY AS a(x, n)"
+                       "  WHERE r.request_id = $1 AND a.n > $2::int ORDER BY a.n LIMIT $3::int)"
+                       " SELECT e.n, e.t, e.i, o.seq, " LT_ROW_COLUMNS " FROM e"
+                       " LEFT JOIN (SELECT entity_type AS st, entity_id AS si, seq AS sseq"
+                       "  FROM lt.entity_state) s ON s.st = e.t AND s.si = e.i"
+                       " LEFT JOIN lt.outbox o ON o.seq = s.sseq ORDER BY e.n",
+                       3, params, res, errstr, errstr_size);
+}
+
+Lienthong__V1__Event *lt_outbox_resync_entity_event(PGresult *res, int row, char *errstr,
+                                                   size_t errstr_size)
+{
+    Lienthong__V1__Event *ev = lt_outbox_row_event(res, row, 4, errstr, errstr_size);
+    if (ev)
+        ev->seq = strtoull(PQgetvalue(res, row, 3), NULL, 10);
+    return ev;
+}
+
+lt_pg_rc_t lt_outbox_resync_entities_advance(PGconn *conn, const char *request_id, int n,
+                                             char *errstr, size_t errstr_size)
+{
+    char k[16];
+    snprintf(k, sizeof(k), "%d", n);
+    const char *params[] = {request_id, k};
+    return lt_pg_exec(conn,
+                      "UPDATE lt.resync_request SET entities_done = entities_done + $2::int,"
+                      " done_at = CASE WHEN entities_done + $2::int >= jsonb_array_length(entities)"
+                      "  THEN now() END WHERE request_id = $1",
+                      2, params, errstr, errstr_size);
 }
 
 lt_pg_rc_t lt_outbox_resync_manifest(PGconn *conn, int bucket, PGresult **res, char *errstr,

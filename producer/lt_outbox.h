@@ -170,6 +170,7 @@ typedef struct lt_resync_request {
     size_t n_buckets;
     int all_buckets;
     uint64_t first_seq, last_seq; /* 0, 0: no range */
+    const char *entities_json;    /* [["civil_record", "id"], ...], or NULL */
 } lt_resync_request_t;
 
 /* The next piece of work of the oldest unfinished request. */
@@ -178,6 +179,8 @@ typedef struct lt_resync_work {
     int bucket;       /* the next bucket to send, -1 when none is left */
     int buckets_left; /* including this one */
     uint64_t first_seq, last_seq; /* the range still to send; 0, 0: none */
+    int entities;      /* 1: the request names entities ... */
+    int entities_done; /* ... of which these are answered */
 } lt_resync_work_t;
 
 /* Where the control topic resumes. */
@@ -217,6 +220,18 @@ lt_pg_rc_t lt_outbox_resync_states(PGconn *conn, int bucket, const char *after_t
                                    size_t errstr_size);
 
 /* Every entity of bucket: (entity_type, entity_id, version) rows in *res. */
+/* Up to limit of the entities a request names, after the first `done`, in
+ * its order: *res holds per row (index, type, id, seq, the outbox row's
+ * event columns), seq NULL for one the commune does not hold. */
+lt_pg_rc_t lt_outbox_resync_entities(PGconn *conn, const char *request_id, int done, int limit,
+                                     PGresult **res, char *errstr, size_t errstr_size);
+/* The event of row of such a result (NULL with errstr if it does not decode). */
+Lienthong__V1__Event *lt_outbox_resync_entity_event(PGresult *res, int row, char *errstr,
+                                                   size_t errstr_size);
+/* n more of the request's entities answered; done when all are. */
+lt_pg_rc_t lt_outbox_resync_entities_advance(PGconn *conn, const char *request_id, int n,
+                                             char *errstr, size_t errstr_size);
+
 lt_pg_rc_t lt_outbox_resync_manifest(PGconn *conn, int bucket, PGresult **res, char *errstr,
                                      size_t errstr_size);
 

@@ -651,8 +651,19 @@ static int lt_plan_resync(lt_plan_t *plan, lt_commune_t *c, lt_plan_progress_t *
     /* A state newer than the manifest (applied in this round or before) is
      * never dropped: only rows at or below the part's last_seq are judged. */
     for (size_t b = 0; b < part->n_buckets; b++)
-        lt_buf_printf(&plan->complete, "%s\t%u\t%" PRIu64 "\n", code, part->buckets[b],
-                      batch->last_seq);
+        lt_buf_printf(&plan->complete, "%s\t%u\t%" PRIu64 "\t\\N\t\\N\n", code,
+                      part->buckets[b], batch->last_seq);
+    for (size_t a = 0; a < part->n_absent; a++) {
+        const Lienthong__V1__ManifestEntry *e = part->absent[a];
+        const char *type = lt_entity_type_name(e->entity_type);
+        if (!type)
+            return lt_reject(rej, "bad_batch", "resync absent[%zu]: unknown entity_type %d", a,
+                             (int)e->entity_type);
+        lt_buf_printf(&plan->complete, "%s\t%u\t%" PRIu64 "\t%s\t", code,
+                      lt_digest_bucket_of(type, e->entity_id), batch->last_seq, type);
+        lt_buf_copy_str(&plan->complete, e->entity_id);
+        lt_buf_append(&plan->complete, "\n", 1);
+    }
     for (size_t m = 0; m < part->n_manifest; m++) {
         const Lienthong__V1__ManifestEntry *e = part->manifest[m];
         const char *type = lt_entity_type_name(e->entity_type);

@@ -308,7 +308,7 @@ static const char lt_store_begin_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_manifest (commune_code text, bucket smallint,"
     " entity_type text, entity_id text) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_complete (commune_code text, bucket smallint,"
-    " upto_seq bigint) ON COMMIT DELETE ROWS;"
+    " upto_seq bigint, entity_type text, entity_id text) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_resync (commune_code text, request_id text,"
     " buckets int, events bigint, done boolean) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_heartbeat (commune_code text, at_us bigint,"
@@ -506,10 +506,13 @@ static lt_pg_rc_t lt_store_check_digests(PGconn *pg, const lt_plan_t *plan, char
 
 /* Resync: in each bucket a part completes, what the commune no longer holds
  * (not in the manifest, and not newer than it) leaves lt.entity, the typed
- * tables and the digest, and is recorded in lt.resync_removed. */
+ * tables and the digest, and is recorded in lt.resync_removed; so does each
+ * entity a request named that the commune said it does not hold (a
+ * completion limited to that entity). */
 static const char lt_store_resync_drop_sql[] =
     "WITH gone AS (DELETE FROM lt.entity e USING lt_stage_complete k"
     "  WHERE e.commune_code = k.commune_code AND e.bucket = k.bucket AND e.seq <= k.upto_seq"
+    "  AND (k.entity_id IS NULL OR (e.entity_type = k.entity_type AND e.entity_id = k.entity_id))"
     "  AND e.origin_code IS NULL" /* moved by a merger: the new commune may not hold it yet */
     "  AND NOT EXISTS (SELECT 1 FROM lt_stage_manifest m WHERE m.commune_code = e.commune_code"
     "   AND m.entity_type = e.entity_type AND m.entity_id = e.entity_id)"

@@ -8,6 +8,7 @@
 
 #include "lienthong/v1/lienthong.pb-c.h"
 #include "lt_control_msg.h"
+#include "lt_event.h"
 #include "lt_digest.h"
 #include "lt_kafka.h"
 #include "lt_store.h"
@@ -44,9 +45,63 @@ static int lt_repair_request(PGconn *pg, rd_kafka_t *rk, const char *commune, co
     return 0;
 }
 
+/* Ask for the current states of named entities ("type/id"), 256 a request;
+ * returns how many requests, or -1. */
+static int lt_repair_ask_entities(PGconn *pg, rd_kafka_t *rk, const char *commune,
+                                  const char *topic, const lt_repair_entities_t *named,
+                                  FILE *out)
+{
+    size_t max = 256, asked = 0;
+    Lienthong__V1__ManifestEntry *cells = calloc(max, sizeof(*cells));
+    Lienthong__V1__ManifestEntry **list = calloc(max, sizeof(*list));
+    char **ids = calloc(max, sizeof(*ids));
+    int64_t now = lt_now_us();
+    if (!cells || !list || !ids)
+        abort();
+    for (size_t from = 0; from < named->n; from += max) {
+        size_t k = 0;
+        for (; k < max && from + k < named->n; k++) {
+            const char *key = named->keys[from + k], *slash = strchr(key, '/');
+            char type[32] = "";
+            if (slash && (size_t)(slash - key) < sizeof(type))
+                memcpy(type, key, (size_t)(slash - key));
+            lienthong__v1__manifest_entry__init(&cells[k]);
+            cells[k].entity_type = lt_entity_type_parse(type);
+            if (!slash || !cells[k].entity_type || !slash[1]) {
+                fprintf(stderr, "error: --entity %s: expected civil_record/ID or dossier/ID\n",
+                        key);
+                asked = (size_t)-1;
+                goto done;
+            }
+            free(ids[k]);
+            if (!(ids[k] = strdup(slash + 1)))
+                abort();
+            cells[k].entity_id = ids[k];
+            list[k] = &cells[k];
+        }
+        Lienthong__V1__ResyncRequest r = LIENTHONG__V1__RESYNC_REQUEST__INIT;
+        r.n_entities = k;
+        r.entities = list;
+        char id[80];
+        snprintf(id, sizeof(id), "repair-%s-%" PRId64 "-e%zu", commune, now, from / max);
+        if (lt_repair_request(pg, rk, commune, topic, id, &r, out) != 0) {
+            asked = (size_t)-1;
+            goto done;
+        }
+        asked++;
+    }
+done:
+    for (size_t k = 0; k < max; k++)
+        free(ids[k]);
+    free(cells);
+    free(list);
+    free(ids);
+    return asked == (size_t)-1 ? -1 : (int)asked;
+}
+
 /* Publish what the commune needs; returns how many requests, or -1. */
 static int lt_repair_ask(PGconn *pg, rd_kafka_t *rk, const char *commune, int all_buckets,
-                         FILE *out)
+                         const lt_repair_entities_t *named, FILE *out)
 {
     char errstr[1024], id[80];
     lt_store_repair_t t;
@@ -56,6 +111,11 @@ static int lt_repair_ask(PGconn *pg, rd_kafka_t *rk, const char *commune, int al
     }
     int asked = 0;
     int64_t now = lt_now_us();
+    if (named && named->n) {
+        asked = lt_repair_ask_entities(pg, rk, commune, t.control_topic, named, out);
+        lt_store_repair_free(&t);
+        return asked;
+    }
     if (all_buckets) {
         t.n_buckets = LT_DIGEST_BUCKETS;
         for (uint32_t b = 0; b < LT_DIGEST_BUCKETS; b++)
@@ -96,7 +156,7 @@ static int lt_repair_converged(PGconn *pg, const char *commune, const char *sinc
 }
 
 int lt_repair_run(PGconn *pg, const lt_conf_t *conf, const char *commune, int all_buckets,
-                  int timeout_s, FILE *out)
+                  const lt_repair_entities_t *named, int timeout_s, FILE *out)
 {
     char errstr[1024], since[64];
     char **codes = NULL;
@@ -119,7 +179,7 @@ int lt_repair_run(PGconn *pg, const lt_conf_t *conf, const char *commune, int al
     size_t count = commune ? 1 : n;
     int *asked = calloc(count ? count : 1, sizeof(*asked)), status = 0, pending = 0;
     for (size_t i = 0; i < count && status == 0; i++) {
-        asked[i] = lt_repair_ask(pg, rk, list[i], all_buckets, out);
+        asked[i] = lt_repair_ask(pg, rk, list[i], all_buckets, named, out);
         status = asked[i] < 0 ? 1 : 0;
         pending += asked[i] > 0;
     }

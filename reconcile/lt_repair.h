@@ -11,15 +11,24 @@
 #ifndef LT_REPAIR_H
 #define LT_REPAIR_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include <libpq-fe.h>
 
 #include "lt_conf.h"
 
+/* Entities named for a repair, as "civil_record/ID" or "dossier/ID". */
+typedef struct lt_repair_entities {
+    const char *const *keys;
+    size_t n;
+} lt_repair_entities_t;
+
 /* Exit statuses: 0 every commune repaired (or nothing to repair), 1 error,
- * 3 not converged within timeout_s. */
+ * 3 not converged within timeout_s. With named entities (one commune): only
+ * their current states are asked for, and the ones the commune no longer
+ * holds leave the province. */
 int lt_repair_run(PGconn *pg, const lt_conf_t *conf, const char *commune, int all_buckets,
-                  int timeout_s, FILE *out);
+                  const lt_repair_entities_t *named, int timeout_s, FILE *out);
 
 #endif

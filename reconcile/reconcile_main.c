@@ -47,10 +47,13 @@ static const char reconcile_commands[] =
     "                                    messages, when it was last heard from. Exit status:\n"
     "                                    0 all consistent, 1 cannot tell (database), 3 a\n"
     "                                    commune diverged, has gaps or quarantined messages\n"
-    "  repair [--commune C] [--all] [--timeout S]\n"
+    "  repair [--commune C] [--all | --entity TYPE/ID...] [--timeout S]\n"
     "                                    ask the communes (every one, or C) to send again\n"
     "                                    the buckets their last digest found different and\n"
-    "                                    their open gaps (--all: every bucket), through\n"
+    "                                    their open gaps (--all: every bucket; --entity\n"
+    "                                    civil_record/ID or dossier/ID, repeated: those\n"
+    "                                    records only, dropped if the commune no longer\n"
+    "                                    holds them), through\n"
     "                                    their control topics ([kafka] section), and follow\n"
     "                                    until equal (default 300 s). Exit status: 0\n"
     "                                    repaired or nothing to do, 1 error, 3 not\n"
@@ -217,24 +220,38 @@ static int reconcile_repair(const reconcile_conf_t *rc_conf, const lt_conf_t *co
 {
     const char *commune = NULL;
     int all = 0, timeout_s = 300;
+    const char **keys = calloc((size_t)argc, sizeof(*keys));
+    lt_repair_entities_t named = {keys, 0};
+    if (!keys)
+        abort();
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--commune") && i + 1 < argc)
             commune = argv[++i];
+        else if (!strcmp(argv[i], "--entity") && i + 1 < argc)
+            keys[named.n++] = argv[++i];
         else if (!strcmp(argv[i], "--all"))
             all = 1;
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc && atoi(argv[i + 1]) > 0)
             timeout_s = atoi(argv[++i]);
         else {
             fprintf(stderr, "error: repair: unexpected argument \"%s\"\n", argv[i]);
+            free(keys);
             return 2;
         }
     }
+    if (named.n && (!commune || all)) {
+        fprintf(stderr, "error: repair --entity needs --commune and goes without --all\n");
+        free(keys);
+        return 2;
+    }
     PGconn *pg = reconcile_connect(rc_conf);
-    if (!pg)
-        return 1;
-    lt_signals_install();
-    int rc = lt_repair_run(pg, conf, commune, all, timeout_s, stdout);
+    int rc = 1;
+    if (pg) {
+        lt_signals_install();
+        rc = lt_repair_run(pg, conf, commune, all, &named, timeout_s, stdout);
+    }
     PQfinish(pg);
+    free(keys);
     return rc;
 }
 

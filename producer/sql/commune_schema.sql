@@ -93,3 +93,8 @@ CREATE TABLE IF NOT EXISTS lt.resync_request (
 ALTER TABLE lt.agent_state ADD COLUMN IF NOT EXISTS confirmed_seq bigint NOT NULL DEFAULT 0;
 ALTER TABLE lt.agent_state ADD COLUMN IF NOT EXISTS purged_rows bigint NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS entity_state_seq ON lt.entity_state (seq);
+
+-- A request may name entities ([[type, id], ...]); entities_done counts those
+-- already answered, so an answer resumes after a restart.
+ALTER TABLE lt.resync_request ADD COLUMN IF NOT EXISTS entities jsonb;
+ALTER TABLE lt.resync_request ADD COLUMN IF NOT EXISTS entities_done int NOT NULL DEFAULT 0;

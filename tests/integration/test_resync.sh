@@ -8,7 +8,9 @@
 #      which wins over the edit (the commune's state is the truth);
 #   3. a state the commune no longer holds: the manifest lets the province
 #      drop it;
-#   4. the province loses a commune's entities: snapshot re-sends them all
+#   4. named records only (repair --entity): one edited at the province is
+#      sent again, one the commune no longer holds is dropped;
+#   5. the province loses a commune's entities: snapshot re-sends them all
 #      while live traffic goes on.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -77,7 +79,29 @@ t_assert_eq 1 "$(t_sql "$T_PDB" "SELECT count(*) FROM lt.resync_removed WHERE en
 t_assert_eq 0 "$(t_sql "$T_PDB" "SELECT count(*) FROM lt.entity WHERE entity_id = '$gone'")" \
     "rows of it left at the province"
 
-# ---- 4. the province loses the commune's entities; snapshot under live traffic
+# ---- 4. named records only: one edited at the province, one gone at the commune
+IFS='|' read -r xt x yt y <<<"$(t_sql "$CDB" "SELECT a.entity_type, a.entity_id, b.entity_type,
+    b.entity_id FROM lt.entity_state a, lt.entity_state b WHERE NOT a.deleted AND NOT b.deleted
+    AND a.bucket <> b.bucket ORDER BY a.entity_id, b.entity_id LIMIT 1")"
+t_stop "agent_$c"
+t_sql "$CDB" "DELETE FROM lt.entity_state WHERE entity_type = '$yt' AND entity_id = '$y'" >/dev/null
+t_sql "$T_PDB" "UPDATE lt.entity SET version = version + 100, payload = '{}'
+    WHERE commune_code = '$c' AND entity_type = '$xt' AND entity_id = '$x'" >/dev/null
+t_start_agent "$c" "${AGENT_OPTS[@]}"
+wait_until "[ \"\$(t_sql $T_PDB \"SELECT equal FROM lt.digest_check WHERE commune_code = '$c'
+    ORDER BY checked_at DESC LIMIT 1\")\" = f ]" 30 "the province seeing the difference"
+repair --entity "$xt/$x" --entity "$yt/$y" --entity "civil_record/$c-nobody-has-this"
+t_assert_eq "$(t_sql "$CDB" "SELECT version || ' ' || encode(content_hash, 'hex') FROM lt.entity_state
+    WHERE entity_type = '$xt' AND entity_id = '$x'")" "$(t_sql "$T_PDB" "SELECT version || ' ' ||
+    encode(content_hash, 'hex') FROM lt.entity WHERE commune_code = '$c' AND entity_type = '$xt'
+    AND entity_id = '$x'")" "the record edited at the province, as the commune holds it"
+t_assert_eq "0|1" "$(t_sql "$T_PDB" "SELECT (SELECT count(*) FROM lt.entity WHERE entity_id = '$y'),
+    (SELECT count(*) FROM lt.resync_removed WHERE entity_id = '$y')")" \
+    "the record the commune no longer holds: rows left|recorded as removed"
+R verify --deep "$c" >/dev/null || t_fail "verify --deep after repair --entity"
+t_reconcile "$c"
+
+# ---- 5. the province loses the commune's entities; snapshot under live traffic
 held=$(entity_count)
 t_sql "$T_PDB" "DELETE FROM lt.civil_record WHERE commune_code = '$c';
     DELETE FROM lt.dossier_history WHERE commune_code = '$c';
