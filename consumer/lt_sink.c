@@ -277,6 +277,10 @@ static int lt_sink_kafka_new(lt_sink_t *sink, const lt_conf_t *conf, char *errst
                                        /* prefetch at most 32 MB: a round holds the rest */
                                        {"queued.max.messages.kbytes", "32768"},
                                        {"session.timeout.ms", "10000"},
+                                       /* Every commune topic has one partition: the
+                                        * default range assignor gives each to the
+                                        * first member, so a second sink would idle. */
+                                       {"partition.assignment.strategy", "roundrobin"},
                                        {"group.instance.id", sink->sc->instance_id}};
     for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
         if (defaults[i][1] && !lt_conf_kafka_get(conf, defaults[i][0]) &&
