@@ -12,8 +12,8 @@
 #   2. cmake -G Ninja + build into $LT_BUILD_DIR (default: <repo>/build)
 #   3. a private state dir (mktemp -d) and private ports, so it never touches
 #      a running demo: Kafka on $LT_TEST_KAFKA_PORT (default: the first free
-#      of 39092, 39102, ...; controller on port+1), PostgreSQL on
-#      $LT_TEST_PG_PORT (default: the first free of 35432, 35442, ...)
+#      of 29092, 29102, ...; controller on port+1), PostgreSQL on
+#      $LT_TEST_PG_PORT (default: the first free of 25432, 25442, ...)
 #   4. starts one Kafka broker and PostgreSQL with deploy/kafka.sh and
 #      deploy/postgres.sh, runs ctest --output-on-failure [ARGS...]
 #   5. always stops both on exit; the state dir (logs of every daemon of
@@ -52,10 +52,12 @@ fi
 cmake --build "$BUILD_DIR" -j "$(nproc 2>/dev/null || echo 2)"
 
 # ------------------------------------------------------------ 2. services
-# Defaults: the first free of 39092, 39102, ... (broker and controller port)
-# and of 35432, 35442, ... - so two runs at once do not collide.
-KAFKA_PORT=${LT_TEST_KAFKA_PORT:-$(lt_free_port 39092 10 2)}
-PG_PORT=${LT_TEST_PG_PORT:-$(lt_free_port 35432 10)}
+# Defaults: the first free of 29092, 29102, ... (broker and controller port)
+# and of 25432, 25442, ... - so two runs at once do not collide, and below
+# the ephemeral port range (32768-60999): a client socket of the tests can
+# never hold a server port that is about to be bound.
+KAFKA_PORT=${LT_TEST_KAFKA_PORT:-$(lt_free_port 29092 10 2)}
+PG_PORT=${LT_TEST_PG_PORT:-$(lt_free_port 25432 10)}
 
 # A private state dir: never the demo's LT_STATE_DIR, even if one is exported.
 STATE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/lienthong-test.XXXXXX")

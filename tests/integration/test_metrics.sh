@@ -20,7 +20,7 @@ c1=${T_COMMUNES[0]} c2=${T_COMMUNES[1]}
 pg() { "$LT_ROOT/deploy/postgres.sh" "$@" >>"$T_DIR/postgres.log" 2>&1; }
 T_CLEANUP_HOOKS+=('pg status >/dev/null || pg start || t_log "could not restart postgres"')
 
-port_sink=$(lt_free_port 39464 7) || t_fail "no free port"
+port_sink=$(lt_free_port 29464 7) || t_fail "no free port"
 port_a1=$(lt_free_port $((port_sink + 1)) 7) || t_fail "no free port"
 port_a2=$(lt_free_port $((port_a1 + 1)) 7) || t_fail "no free port"
 url_sink="http://127.0.0.1:$port_sink" url_a1="http://127.0.0.1:$port_a1" url_a2="http://127.0.0.1:$port_a2"

@@ -11,7 +11,7 @@
 command -v chromium >/dev/null || t_fail "chromium not found (deploy/install-deps.sh installs it)"
 t_setup 46 2
 c1=${T_COMMUNES[0]} c2=${T_COMMUNES[1]}
-port=$(lt_free_port 39564 7) || t_fail "no free port"
+port=$(lt_free_port 29564 7) || t_fail "no free port"
 URL="http://127.0.0.1:$port"
 ARTIFACTS="$LT_TEST_BIN_DIR/test-artifacts"
 mkdir -p "$ARTIFACTS"
