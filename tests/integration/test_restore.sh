@@ -34,7 +34,7 @@ pg_dump -Fc -f "$T_DIR/province.dump" "$(lt_pg_conninfo "$T_PDB")" ||
 dumped=$(applied)
 t_log "province dumped with $dumped events applied"
 
-gen_more 1200 $((T_SEED % 1000 + 5001))
+gen_more 1200 $((T_SEED % 1000 + 200001))
 t_wait_drained 60 "$c"
 total=$(t_sql "$CDB" "SELECT max(seq) FROM lt.outbox")
 t_stop sink
@@ -56,7 +56,7 @@ R verify --deep "$c" >>"$T_DIR/verify.log" 2>&1 || st=$?
 t_assert_eq 0 "$st" "verify --deep on the restored database (its digests match its rows)"
 
 t_start_sink
-gen_more 40 $((T_SEED % 1000 + 6001)) # a batch after the loss shows the jump
+gen_more 40 $((T_SEED % 1000 + 300001)) # a batch after the loss shows the jump
 total=$((total + 40))
 t_repair_expired "$c"
 t_assert_eq "$total|$total|$total" "$(t_sql "$T_PDB" "SELECT count(*), count(DISTINCT seq),

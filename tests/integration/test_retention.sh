@@ -56,7 +56,7 @@ t_assert_eq 0 "$st" "repair --all after the purge (every state is still there to
 
 # ---- 3. records deleted before the sink read them
 t_stop sink
-gen_more 600 $((T_SEED % 1000 + 7001))
+gen_more 600 $((T_SEED % 1000 + 400001))
 wait_until "t_unsent_is $c 0" 60 "the agent sent the new rows while the sink was away"
 high=$(t_high_watermark "$TOPIC")
 stored=$(t_sql "$T_PDB" "SELECT next_offset FROM lt.kafka_offset WHERE topic = '$TOPIC'")
@@ -65,7 +65,7 @@ t_assert_cmp $((high - stored)) -ge 3 "records the sink has not read"
     t_fail "delete-records: $(tail -n 1 "$T_DIR/kafka_admin.log")"
 t_log "deleted records $stored..$((high - 2)) of $TOPIC, as a retention would"
 t_start_sink "${SINK_OPTS[@]}"
-gen_more 50 $((T_SEED % 1000 + 8001)) # a batch after the loss shows the jump
+gen_more 50 $((T_SEED % 1000 + 500001)) # a batch after the loss shows the jump
 t_repair_expired "$c"
 t_reconcile "$c"
 n=$(t_sql "$CDB" "SELECT max(seq) FROM lt.outbox")
