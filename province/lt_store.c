@@ -307,6 +307,11 @@ static const char lt_store_begin_sql[] =
     " ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_manifest (commune_code text, bucket smallint,"
     " entity_type text, entity_id text) ON COMMIT DELETE ROWS;"
+    /* Each entity of a completed bucket is looked up in the manifest: a
+     * snapshot round completes dozens of buckets, and without an index the
+     * lookups scanned the whole manifest (100,000 records took 241 s). */
+    "CREATE INDEX IF NOT EXISTS lt_stage_manifest_key ON lt_stage_manifest"
+    " (commune_code, entity_type, entity_id);"
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_complete (commune_code text, bucket smallint,"
     " upto_seq bigint, entity_type text, entity_id text) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage_resync (commune_code text, request_id text,"
