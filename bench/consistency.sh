@@ -63,6 +63,26 @@ say "(r) report over $REPORT_COMMUNES communes ($REPORT_ROWS comparisons): media
 bench_result REPORT_COMMUNES REPORT_MS REPORT_ROWS
 
 # ------------------------------------------------- (x) one record in a million
+topic=$(lt_topic "$PROVINCE" "$C")
+# province_for_c DB INI - a fresh province database DB (sink INI) with $C
+# provisioned, reading its topic from where (x) began (the end it had then).
+province_for_c() {
+    lt_pg_fresh_db "$1" >/dev/null || die "cannot create $1"
+    "$SINK" -c "$2" migrate >>"$LOGS/setup.log" 2>&1 || die "migrate $1 failed"
+    "$SINK" -c "$2" provision "$C" >>"$LOGS/setup.log" 2>&1 || die "provision $C into $1 failed"
+    : "${high:=$(kcat -b "$BROKERS" -Q -t "$topic:0:-1" 2>/dev/null |
+        sed -n 's/.* offset \([0-9-]*\)$/\1/p')}"
+    q "$1" "INSERT INTO lt.kafka_offset (topic, partition, next_offset)
+        VALUES ('$topic', 0, ${high:-0})" >/dev/null
+}
+# applied_reached - bench_poll condition: the sink of REACH_INI applied
+# REACH_TARGET events of $C (REACH_LABEL names the pass).
+applied_reached() {
+    local n
+    n=$(applied_events "$REACH_INI" "$C" 2>/dev/null) || return 1
+    PROGRESS="$REACH_LABEL: applied $n of $REACH_TARGET"
+    [ "$n" -ge "$REACH_TARGET" ]
+}
 province_db=lt_bench_province_x
 say "(x) $LT_BENCH_ENTITIES records at commune $C, sent and applied"
 lt_pg_fresh_db "$CDB" >/dev/null || die "cannot create $CDB"
@@ -70,26 +90,15 @@ aini=$CONF/agent-x.ini
 lt_write_agent_ini "$aini" "$C" "$PROVINCE" "$(conninfo "$CDB")" "$BROKERS" \
     agent.stats_interval_s=10 agent.digest_every_s=1 agent.resync_max_events_per_s=50000
 "$AGENT" -c "$aini" init >>"$LOGS/setup.log" 2>&1 || die "agent init failed"
-lt_pg_fresh_db "$province_db" >/dev/null || die "cannot create $province_db"
 sini=$(sink_ini x "$province_db")
-"$SINK" -c "$sini" migrate >>"$LOGS/setup.log" 2>&1 || die "migrate failed"
-"$SINK" -c "$sini" provision "$C" >>"$LOGS/setup.log" 2>&1 || die "provision $C failed"
-topic=$(lt_topic "$PROVINCE" "$C")
-high=$(kcat -b "$BROKERS" -Q -t "$topic:0:-1" 2>/dev/null | sed -n 's/.* offset \([0-9-]*\)$/\1/p')
-q "$province_db" "INSERT INTO lt.kafka_offset (topic, partition, next_offset)
-    VALUES ('$topic', 0, ${high:-0})" >/dev/null
+province_for_c "$province_db" "$sini"
 q "$CDB" "$(lt_death_records_sql "$C" "$LT_BENCH_ENTITIES" 2026 2025-07-01)" >/dev/null
 bench_spawn "$LOGS/x-sink.log" "$SINK" -c "$sini" run
 sink_pid=$LT_SPAWNED
 bench_spawn "$LOGS/x-agent.log" "$AGENT" -c "$aini" run
 agent_pid=$LT_SPAWNED
-x_applied() {
-    local n
-    n=$(applied_events "$sini" "$C" 2>/dev/null) || return 1
-    PROGRESS="applied $n of $LT_BENCH_ENTITIES"
-    [ "$n" -ge "$LT_BENCH_ENTITIES" ]
-}
-bench_poll "the sink" "$sink_pid" 3600 2 x_applied
+REACH_INI=$sini REACH_TARGET=$LT_BENCH_ENTITIES REACH_LABEL=load
+bench_poll "the sink" "$sink_pid" 3600 2 applied_reached
 digest_equal() { # the newest comparison says equal (t) or not (f)
     q "$province_db" "SELECT equal FROM lt.digest_check WHERE commune_code = '$C'
         ORDER BY checked_at DESC LIMIT 1"
@@ -130,13 +139,8 @@ bench_stop_all
 # digest table's writes.
 apply_pass() { # apply_pass LABEL WITH_DIGEST -> events/s on stdout
     local db=lt_bench_province_d ini pid t0 n
-    D_LABEL=$1
-    lt_pg_fresh_db "$db" >/dev/null || die "cannot create $db"
     ini=$(sink_ini "d-$1" "$db" "sink.group_id=lt-bench-d-$1-$RANDOM")
-    "$SINK" -c "$ini" migrate >>"$LOGS/setup.log" 2>&1 || die "migrate failed"
-    "$SINK" -c "$ini" provision "$C" >>"$LOGS/setup.log" 2>&1 || die "provision failed"
-    q "$db" "INSERT INTO lt.kafka_offset (topic, partition, next_offset)
-        VALUES ('$topic', 0, ${high:-0})" >/dev/null
+    province_for_c "$db" "$ini"
     [ "$2" = 1 ] || q "$db" "CREATE FUNCTION lt.bench_drop() RETURNS trigger LANGUAGE plpgsql
         AS 'BEGIN RETURN NULL; END';
         CREATE TRIGGER bench_no_digest BEFORE INSERT ON lt.digest_bucket
@@ -145,13 +149,8 @@ apply_pass() { # apply_pass LABEL WITH_DIGEST -> events/s on stdout
     t0=$(now)
     bench_spawn "$LOGS/d-$1.log" "$SINK" -c "$ini" -o sink.confirm_interval_s=0 run
     pid=$LT_SPAWNED
-    d_applied() {
-        local m
-        m=$(applied_events "$ini" "$C" 2>/dev/null) || return 1
-        PROGRESS="$D_LABEL: applied $m of $LT_BENCH_DIGEST_EVENTS"
-        [ "$m" -ge "$LT_BENCH_DIGEST_EVENTS" ]
-    }
-    bench_poll "the sink" "$pid" 3600 0.5 d_applied
+    REACH_INI=$ini REACH_TARGET=$LT_BENCH_DIGEST_EVENTS REACH_LABEL=$1
+    bench_poll "the sink" "$pid" 3600 0.5 applied_reached
     n=$(calc "$LT_BENCH_DIGEST_EVENTS / ($(now) - $t0)")
     bench_stop_all
     printf '%s\n' "$n"

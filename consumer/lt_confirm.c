@@ -91,7 +91,7 @@ void lt_confirm_tick(lt_confirm_t *cf, PGconn *pg)
     lt_store_confirmable_t *rows;
     size_t n;
     if (lt_store_confirmable(pg, cf->province, &rows, &n, errstr, sizeof(errstr)) != LT_PG_OK) {
-        lt_debug("digest confirmations postponed", "error=\"%s\"", errstr);
+        lt_warn("digest confirmations postponed to the next interval", "error=\"%s\"", errstr);
         return;
     }
     for (size_t i = 0; i < n; i++)

@@ -530,9 +530,9 @@ static int lt_sink_apply_round(lt_sink_t *sink)
     }
 }
 
-/* `lienthong-sink provision` notifies lt_commune: pick up the new commune's
- * key and progress, and ask Kafka for its topic now rather than at the next
- * periodic metadata refresh. */
+/* `lienthong-sink provision` and `lienthong-reconcile merge` notify
+ * lt_commune: pick up the commune's key, progress or retirement, and ask
+ * Kafka for its topic now rather than at the next metadata refresh. */
 static void lt_sink_check_new_communes(lt_sink_t *sink)
 {
     int notified = 0;

@@ -739,15 +739,6 @@ lt_pg_rc_t lt_store_register_commune(PGconn *pg, const lt_store_commune_t *commu
 
 /* ---------------------------------------------------------------- status */
 
-/* The commune's backlog now, as well as the province can tell: what its
- * last heartbeat counted (rows not acknowledged by Kafka then), less the
- * sequences applied here since beyond what was acknowledged then. A
- * heartbeat rides a batch or goes alone every interval, so without this a
- * commune that just sent everything would show its old backlog for up to
- * an interval. Rows written since the heartbeat show with the next one. */
-#define LT_STORE_BACKLOG_NOW                                                                      \
-    "greatest(0, h.outbox_pending - greatest(0, coalesce(p.last_seq, 0) - h.acked_seq))"
-/* The age of the oldest of them: none once the backlog is gone. */
 #define LT_STORE_OLDEST_UNSENT_AT                                                                 \
     "CASE WHEN " LT_STORE_BACKLOG_NOW " > 0 THEN h.oldest_unsent_at END"
 

@@ -70,6 +70,16 @@ void lt_store_offsets_destroy(lt_store_offsets_t *offsets); /* NULL allowed */
 /* Be told of communes registered from now on (lt_store_next_registered). */
 lt_pg_rc_t lt_store_listen_communes(PGconn *pg, char *errstr, size_t errstr_size);
 
+/* The commune's backlog now, as well as the province can tell: what its
+ * last heartbeat counted (rows not acknowledged by Kafka then), less the
+ * sequences applied here since beyond what was acknowledged then. A
+ * heartbeat rides a batch or goes alone every interval, so without this a
+ * commune that just sent everything would show its old backlog for up to
+ * an interval. Rows written since the heartbeat show with the next one. */
+/* (SQL: h is lt.commune_heartbeat, p lt.commune_progress.) */
+#define LT_STORE_BACKLOG_NOW                                                                      \
+    "greatest(0, h.outbox_pending - greatest(0, coalesce(p.last_seq, 0) - h.acked_seq))"
+/* The age of the oldest of them: none once the backlog is gone. */
 /* The channel a running sink listens on: a commune registered, rekeyed or
  * merged (the payload is its code). */
 #define LT_STORE_COMMUNE_CHANNEL "lt_commune"

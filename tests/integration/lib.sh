@@ -635,3 +635,14 @@ t_repair_expired() {
     t_assert_eq 0 "$(t_sql "$T_PDB" "SELECT count(*) FROM lt.seq_gap WHERE commune_code = '$c'
         AND resolved_at IS NULL")" "open gaps of $c after the repair"
 }
+
+# t_snapshot CODE TIMEOUT - `lienthong-agent snapshot` for CODE's running
+# agent; wait until the agent has answered the request.
+t_snapshot() {
+    local c=$1 snap
+    t_run agent_admin "$AGENT" -c "$T_DIR/agent_$c.ini" snapshot
+    snap=$(sed -n 's/.*snapshot \([^ ]*\) requested.*/\1/p' "$T_DIR/agent_admin.log" | tail -n 1)
+    [ -n "$snap" ] || t_fail "snapshot printed no request id: $(tail -n 2 "$T_DIR/agent_admin.log")"
+    wait_until "grep -q 'resync request answered.*request_id=$snap' $T_DIR/agent_$c.log" "$2" \
+        "the snapshot $snap sent"
+}

@@ -109,11 +109,7 @@ t_sql "$T_PDB" "DELETE FROM lt.civil_record WHERE commune_code = '$c';
     DELETE FROM lt.entity WHERE commune_code = '$c';
     DELETE FROM lt.digest_bucket WHERE commune_code = '$c'" >/dev/null
 t_gen_bg "$c" 2000 -w 2 -r 200 -s "$((T_SEED % 100000 + 4))"
-t_run agent_admin "$AGENT" -c "$T_DIR/agent_$c.ini" snapshot
-snap=$(sed -n 's/.*snapshot \([^ ]*\) requested.*/\1/p' "$T_DIR/agent_admin.log" | tail -n 1)
-[ -n "$snap" ] || t_fail "snapshot printed no request id: $(tail -n 2 "$T_DIR/agent_admin.log")"
-wait_until "grep -q 'resync request answered.*request_id=$snap' $T_DIR/agent_$c.log" 120 \
-    "the snapshot $snap sent"
+t_snapshot "$c" 120
 t_wait_gen "$c" 60
 t_wait_drained 60 "$c"
 t_assert_cmp "$(entity_count)" -ge "$held" "entities at the province after the snapshot"

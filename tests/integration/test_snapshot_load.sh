@@ -36,11 +36,7 @@ t_gen_bg "$c" 2000 -w 2 -r 200
 wait_until "[ \"\$(t_sql $T_PDB \"SELECT coalesce(max(last_seq), 0) FROM lt.commune_progress
     WHERE commune_code = '$c'\")\" -gt $RECORDS ]" 60 "the first live events applied"
 t0=$SECONDS
-t_run agent_admin "$AGENT" -c "$T_DIR/agent_$c.ini" snapshot
-snap=$(sed -n 's/.*snapshot \([^ ]*\) requested.*/\1/p' "$T_DIR/agent_admin.log" | tail -n 1)
-[ -n "$snap" ] || t_fail "snapshot printed no request id: $(tail -n 2 "$T_DIR/agent_admin.log")"
-wait_until "grep -q 'resync request answered.*request_id=$snap' $T_DIR/agent_$c.log" 300 \
-    "the snapshot $snap sent"
+t_snapshot "$c" 300
 t_wait_gen "$c" 120
 t_wait_drained 300 "$c"
 states=$(t_sql "$CDB" "SELECT count(*) FROM lt.entity_state")
