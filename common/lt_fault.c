@@ -1,18 +1,20 @@
 #include "lt_fault.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int lt_fault_loaded;
+/* Loaded once, by whichever thread passes a point first (the sink commits on
+ * a thread of its own). */
+static pthread_once_t lt_fault_once = PTHREAD_ONCE_INIT;
 static char lt_fault_name[64];
 static long lt_fault_remaining;
 
 static void lt_fault_load(void)
 {
     const char *spec = getenv("LT_CRASH_POINT");
-    lt_fault_loaded = 1;
     if (!spec)
         return;
     const char *colon = strchr(spec, ':');
@@ -26,8 +28,7 @@ static void lt_fault_load(void)
 
 void lt_fault_point(const char *name)
 {
-    if (!lt_fault_loaded)
-        lt_fault_load();
+    pthread_once(&lt_fault_once, lt_fault_load);
     if (!lt_fault_name[0] || strcmp(name, lt_fault_name) != 0)
         return;
     if (--lt_fault_remaining <= 0) {

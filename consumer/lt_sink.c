@@ -9,6 +9,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "lt_committer.h"
 #include "lt_confirm.h"
 #include "lt_fault.h"
 #include "lt_kafka.h"
@@ -78,16 +79,29 @@ const lt_conf_opt_t lt_sink_conf_table[] = {
     {NULL, NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
+/* A poll round: the Kafka messages it holds and its plan. The sink has two:
+ * while the committer commits one, the other is collected and planned. */
+typedef struct lt_round {
+    rd_kafka_message_t **held;
+    size_t n_held;
+    lt_msg_t *msgs;
+    lt_plan_t *plan;
+    int planned;       /* plan holds msgs, ready to commit */
+    double started;    /* its collection ended (the round histogram) */
+    double tx_started; /* its commit began (the transaction histogram) */
+} lt_round_t;
+
 typedef struct lt_sink {
     const lt_sink_conf_t *sc;
     rd_kafka_t *rk;
-    PGconn *pg;
+    PGconn *pg;       /* everything but rounds: communes, offsets, LISTEN, figures */
+    PGconn *apply_pg; /* the rounds' transactions, on the committer's thread when pipelined */
     lt_units_t *units;
     lt_registry_t *registry; /* the communes, as the province database knows them */
-    lt_plan_t *plan;         /* the round being applied */
-    rd_kafka_message_t **held; /* the round being collected */
-    size_t n_held;
-    lt_msg_t *msgs;
+    lt_round_t rounds[2];
+    lt_round_t *filling;   /* the round being collected and planned */
+    lt_round_t *in_flight; /* the round the committer commits, or NULL */
+    lt_committer_t *committer;
     int fatal; /* a permanent error was logged: the loop ends, the process exits 1 */
     lt_sink_metrics_t *metrics;
     lt_status_page_t *page; /* "/" and /status.json on the metrics' HTTP port */
@@ -120,7 +134,7 @@ static const char *lt_sink_pg_hint(const char *errstr)
 /* A failed statement or connection: wait for the server and reconnect when
  * that can help (returns 0 to try again); otherwise log, mark the sink fatal
  * and return -1. Also -1 on a stop request. */
-static int lt_sink_pg_trouble(lt_sink_t *sink, lt_pg_rc_t rc, const char *during,
+static int lt_sink_pg_trouble(lt_sink_t *sink, PGconn *pg, lt_pg_rc_t rc, const char *during,
                               const char *errstr, int *backoff)
 {
     if (rc != LT_PG_RETRY) {
@@ -138,7 +152,7 @@ static int lt_sink_pg_trouble(lt_sink_t *sink, lt_pg_rc_t rc, const char *during
     if (lt_stop_requested)
         return -1;
     char again[1024];
-    rc = lt_pg_ensure(sink->pg, again, sizeof(again));
+    rc = lt_pg_ensure(pg, again, sizeof(again));
     if (rc == LT_PG_FATAL) {
         lt_error("province database refuses the sink: stopping", "error=\"%s\" hint=\"%s\"", again,
                  lt_sink_pg_hint(again));
@@ -150,20 +164,33 @@ static int lt_sink_pg_trouble(lt_sink_t *sink, lt_pg_rc_t rc, const char *during
     return 0;
 }
 
+static void lt_sink_settle(lt_sink_t *sink, int recover);
+
+/* Forget both rounds' plans (their communes were the registry's before). */
+static void lt_sink_void_plans(lt_sink_t *sink)
+{
+    for (int i = 0; i < 2; i++) {
+        lt_plan_reset(sink->rounds[i].plan);
+        sink->rounds[i].planned = 0;
+    }
+}
+
 /* Reload communes, their progress and open gaps, and listen for communes
- * provisioned from now on; waits while the database is away. */
+ * provisioned from now on; waits while the database is away. The registry
+ * changes only while no round is in flight. */
 static int lt_sink_reload(lt_sink_t *sink)
 {
     char errstr[1024];
     int backoff = 200;
+    lt_sink_settle(sink, 1);
     for (;;) {
         lt_pg_rc_t rc = lt_store_listen_communes(sink->pg, errstr, sizeof(errstr));
         if (rc == LT_PG_OK)
             rc = lt_store_load_registry(sink->pg, sink->registry, errstr, sizeof(errstr));
-        lt_plan_reset(sink->plan); /* its communes were the registry's before */
+        lt_sink_void_plans(sink);
         if (rc == LT_PG_OK)
             return 0;
-        if (lt_sink_pg_trouble(sink, rc, "load communes", errstr, &backoff) != 0)
+        if (lt_sink_pg_trouble(sink, sink->pg, rc, "load communes", errstr, &backoff) != 0)
             return -1;
     }
 }
@@ -196,7 +223,7 @@ static int lt_sink_seek_from_pg(lt_sink_t *sink, rd_kafka_topic_partition_list_t
     lt_store_offsets_t *offsets = NULL;
     lt_pg_rc_t rc;
     while ((rc = lt_store_read_offsets(sink->pg, &offsets, errstr, sizeof(errstr))) != LT_PG_OK)
-        if (lt_sink_pg_trouble(sink, rc, "read offsets", errstr, &backoff) != 0)
+        if (lt_sink_pg_trouble(sink, sink->pg, rc, "read offsets", errstr, &backoff) != 0)
             return -1;
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
@@ -209,17 +236,21 @@ static int lt_sink_seek_from_pg(lt_sink_t *sink, rd_kafka_topic_partition_list_t
     return 0;
 }
 
-static void lt_sink_drop_held(lt_sink_t *sink)
+static void lt_sink_drop_held(lt_round_t *r)
 {
-    for (size_t i = 0; i < sink->n_held; i++)
-        rd_kafka_message_destroy(sink->held[i]);
-    sink->n_held = 0;
+    for (size_t i = 0; i < r->n_held; i++)
+        rd_kafka_message_destroy(r->held[i]);
+    r->n_held = 0;
+    r->planned = 0;
 }
 
 static void lt_sink_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     lt_sink_t *sink = opaque;
+    /* A round in flight ends first: committed, its offsets go to Kafka; failed,
+     * it is dropped (the offsets in PostgreSQL did not move). */
+    lt_sink_settle(sink, 0);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         /* PostgreSQL, not Kafka, says where each partition resumes. */
         if (lt_sink_reload(sink) != 0 || lt_sink_seek_from_pg(sink, parts) != 0) {
@@ -231,8 +262,9 @@ static void lt_sink_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else {
         /* Messages held for this round are re-read by the next owner from the
          * offsets in PostgreSQL; dropping them loses nothing. */
-        lt_info("partitions revoked", "count=%d held_messages=%zu", parts->cnt, sink->n_held);
-        lt_sink_drop_held(sink);
+        lt_info("partitions revoked", "count=%d held_messages=%zu", parts->cnt,
+                sink->filling->n_held);
+        lt_sink_drop_held(sink->filling);
         rd_kafka_assign(rk, NULL);
         lt_sink_metrics_assignment(sink->metrics, NULL);
     }
@@ -353,20 +385,20 @@ static void lt_sink_consumer_error(lt_sink_t *sink, const rd_kafka_message_t *m)
 
 /* Collect up to round_max_messages within round_max_ms, or until the queue is
  * quiet. */
-static void lt_sink_collect(lt_sink_t *sink)
+static void lt_sink_collect(lt_sink_t *sink, lt_round_t *r)
 {
     int64_t deadline = lt_monotonic_ms() + sink->sc->round_max_ms;
     size_t bytes = 0;
-    while ((long)sink->n_held < sink->sc->round_max_messages &&
+    while ((long)r->n_held < sink->sc->round_max_messages &&
            (long)bytes < sink->sc->round_max_bytes && !lt_stop_requested && !sink->fatal) {
         int64_t left = deadline - lt_monotonic_ms();
         if (left <= 0)
             break;
         /* Once something is held, a quiet queue ends the round: waiting out
          * round_max_ms would only add latency at moderate rates. */
-        int wait = sink->n_held ? (left < 5 ? (int)left : 5) : (int)left;
+        int wait = r->n_held ? (left < 5 ? (int)left : 5) : (int)left;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(sink->rk, wait);
-        if (!m && sink->n_held)
+        if (!m && r->n_held)
             break;
         if (!m)
             continue;
@@ -376,23 +408,24 @@ static void lt_sink_collect(lt_sink_t *sink)
             continue;
         }
         bytes += m->len;
-        sink->held[sink->n_held++] = m;
+        r->held[r->n_held++] = m;
     }
+    r->started = lt_sink_metrics_now();
 }
 
-static int lt_sink_has_unknown_topic(lt_sink_t *sink)
+static int lt_sink_has_unknown_topic(const lt_sink_t *sink, const lt_round_t *r)
 {
-    for (size_t i = 0; i < sink->n_held; i++)
-        if (!lt_registry_by_topic(sink->registry, rd_kafka_topic_name(sink->held[i]->rkt)))
+    for (size_t i = 0; i < r->n_held; i++)
+        if (!lt_registry_by_topic(sink->registry, rd_kafka_topic_name(r->held[i]->rkt)))
             return 1;
     return 0;
 }
 
-static void lt_sink_build_msgs(lt_sink_t *sink)
+static void lt_sink_build_msgs(lt_round_t *r)
 {
-    for (size_t i = 0; i < sink->n_held; i++) {
-        rd_kafka_message_t *m = sink->held[i];
-        sink->msgs[i] = (lt_msg_t){.topic = rd_kafka_topic_name(m->rkt),
+    for (size_t i = 0; i < r->n_held; i++) {
+        rd_kafka_message_t *m = r->held[i];
+        r->msgs[i] = (lt_msg_t){.topic = rd_kafka_topic_name(m->rkt),
                                    .partition = m->partition,
                                    .offset = m->offset,
                                    .key = m->key,
@@ -403,11 +436,11 @@ static void lt_sink_build_msgs(lt_sink_t *sink)
 }
 
 /* Copy the applied positions to Kafka so standard lag tools see them. */
-static void lt_sink_commit_kafka(lt_sink_t *sink)
+static void lt_sink_commit_kafka(lt_sink_t *sink, const lt_round_t *r)
 {
-    rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new((int)sink->n_held);
-    for (size_t i = 0; i < sink->n_held; i++) {
-        rd_kafka_message_t *m = sink->held[i];
+    rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new((int)r->n_held);
+    for (size_t i = 0; i < r->n_held; i++) {
+        rd_kafka_message_t *m = r->held[i];
         rd_kafka_topic_partition_t *p =
             rd_kafka_topic_partition_list_find(offs, rd_kafka_topic_name(m->rkt), m->partition);
         if (!p)
@@ -432,68 +465,72 @@ static void lt_sink_log_round(const lt_sink_t *sink, size_t messages, size_t eve
     (void)sink;
 }
 
-/* Commit the plan in one transaction; on success its progress becomes the
- * registry's. The plan is reset either way. */
-static lt_pg_rc_t lt_sink_store_plan(lt_sink_t *sink, char *errstr, size_t errstr_size)
+/* The round's plan is committed: its progress becomes the registry's. */
+static void lt_sink_plan_committed(lt_sink_t *sink, lt_round_t *r)
 {
-    double started = lt_sink_metrics_now();
-    lt_pg_rc_t rc = lt_store_commit(sink->pg, sink->plan, errstr, errstr_size);
-    if (rc == LT_PG_OK) {
-        lt_sink_metrics_committed(sink->metrics, sink->plan, sink->registry, started);
-        lt_plan_committed(sink->plan);
-    } else {
-        lt_plan_reset(sink->plan);
-    }
+    lt_plan_counts_t planned = lt_plan_counts(r->plan);
+    lt_sink_metrics_committed(sink->metrics, r->plan, sink->registry, r->tx_started);
+    lt_plan_committed(r->plan);
+    lt_fault_point("sink.after_commit");
+    lt_sink_log_round(sink, planned.offsets, planned.events, planned.quarantined);
+}
+
+/* Commit the round's plan in one transaction, on this thread. The plan is
+ * reset either way. */
+static lt_pg_rc_t lt_sink_store_plan(lt_sink_t *sink, lt_round_t *r, char *errstr,
+                                     size_t errstr_size)
+{
+    r->tx_started = lt_sink_metrics_now();
+    lt_pg_rc_t rc = lt_store_commit(sink->apply_pg, r->plan, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        lt_sink_plan_committed(sink, r);
+    else
+        lt_plan_reset(r->plan);
     return rc;
 }
 
-/* Plan and commit msgs[0..n) as one transaction. */
-static lt_pg_rc_t lt_sink_commit_msgs(lt_sink_t *sink, const lt_msg_t *msgs, size_t n,
-                                      char *errstr, size_t errstr_size)
+/* Plan and commit msgs[0..n) of the round as one transaction. */
+static lt_pg_rc_t lt_sink_commit_msgs(lt_sink_t *sink, lt_round_t *r, const lt_msg_t *msgs,
+                                      size_t n, char *errstr, size_t errstr_size)
 {
-    lt_plan_messages(sink->plan, msgs, n, LT_PLAN_NORMAL);
-    lt_plan_counts_t planned = lt_plan_counts(sink->plan);
-    lt_pg_rc_t rc = lt_sink_store_plan(sink, errstr, errstr_size);
-    if (rc == LT_PG_OK) {
-        lt_fault_point("sink.after_commit");
-        lt_sink_log_round(sink, n, planned.events, planned.quarantined);
-    }
-    return rc;
+    lt_plan_messages(r->plan, msgs, n, LT_PLAN_NORMAL);
+    return lt_sink_store_plan(sink, r, errstr, errstr_size);
 }
 
 /* One message whose data PostgreSQL refuses goes to quarantine with the
  * database's reason, so it never blocks the messages behind it. */
-static lt_pg_rc_t lt_sink_quarantine_refused(lt_sink_t *sink, const lt_msg_t *msg,
+static lt_pg_rc_t lt_sink_quarantine_refused(lt_sink_t *sink, lt_round_t *r, const lt_msg_t *msg,
                                              const char *reason, char *errstr,
                                              size_t errstr_size)
 {
     lt_error("province database refused a message's data: quarantined",
              "topic=%s offset=%" PRId64 " error=\"%s\"", msg->topic, msg->offset, reason);
-    lt_plan_reset(sink->plan);
-    lt_plan_refused(sink->plan, msg, "refused_by_database", reason);
-    return lt_sink_store_plan(sink, errstr, errstr_size);
+    lt_plan_reset(r->plan);
+    lt_plan_refused(r->plan, msg, "refused_by_database", reason);
+    return lt_sink_store_plan(sink, r, errstr, errstr_size);
 }
 
 /* PostgreSQL refused the data of a round (class 22 or 23): apply its
  * messages one at a time; the one it still refuses is quarantined. */
-static int lt_sink_isolate(lt_sink_t *sink)
+static int lt_sink_isolate(lt_sink_t *sink, lt_round_t *r)
 {
     char errstr[1024];
     lt_warn("province database refused a round's data: applying its messages one by one",
-            "messages=%zu", sink->n_held);
-    for (size_t i = 0; i < sink->n_held; i++) {
+            "messages=%zu", r->n_held);
+    for (size_t i = 0; i < r->n_held; i++) {
         int backoff = 200;
         for (;;) {
-            lt_pg_rc_t rc = lt_sink_commit_msgs(sink, &sink->msgs[i], 1, errstr, sizeof(errstr));
+            lt_pg_rc_t rc = lt_sink_commit_msgs(sink, r, &r->msgs[i], 1, errstr, sizeof(errstr));
             if (rc == LT_PG_DATA) {
                 char reason[1024];
                 lt_strlcpy(reason, errstr, sizeof(reason));
-                rc = lt_sink_quarantine_refused(sink, &sink->msgs[i], reason, errstr,
+                rc = lt_sink_quarantine_refused(sink, r, &r->msgs[i], reason, errstr,
                                                 sizeof(errstr));
             }
             if (rc == LT_PG_OK)
                 break;
-            if (lt_sink_pg_trouble(sink, rc, "apply one message", errstr, &backoff) != 0 ||
+            if (lt_sink_pg_trouble(sink, sink->apply_pg, rc, "apply one message", errstr,
+                                   &backoff) != 0 ||
                 lt_sink_reload(sink) != 0)
                 return -1;
         }
@@ -501,33 +538,101 @@ static int lt_sink_isolate(lt_sink_t *sink)
     return 0;
 }
 
-/* Apply the held round. Database outages are waited out, never quarantined;
- * refused data is isolated to its message; anything else stops the sink. */
-static int lt_sink_apply_round(lt_sink_t *sink)
+/* The round's commit failed with rc. Database outages are waited out, never
+ * quarantined; refused data is isolated to its message; anything else stops
+ * the sink. Returns 0 once the round is applied. */
+static int lt_sink_retry_round(lt_sink_t *sink, lt_round_t *r, lt_pg_rc_t rc, char *errstr,
+                               size_t errstr_size)
 {
-    char errstr[1024];
     int backoff = 200, data_refusals = 0;
-    if (lt_sink_has_unknown_topic(sink) && lt_sink_reload(sink) != 0)
-        return -1; /* a commune provisioned after start */
-    lt_sink_build_msgs(sink);
     for (;;) {
-        lt_pg_rc_t rc = lt_sink_commit_msgs(sink, sink->msgs, sink->n_held, errstr,
-                                            sizeof(errstr));
-        if (rc == LT_PG_OK)
-            return 0;
         if (rc == LT_PG_DATA && data_refusals++ == 0) {
             /* The known progress may be stale (a replay by another process):
              * plan once more from the database before blaming a message. */
             lt_warn("province database refused the round's data; reloading and trying again",
                     "error=\"%s\"", errstr);
         } else if (rc == LT_PG_DATA) {
-            return lt_sink_reload(sink) != 0 ? -1 : lt_sink_isolate(sink);
-        } else if (lt_sink_pg_trouble(sink, rc, "apply round", errstr, &backoff) != 0) {
+            return lt_sink_reload(sink) != 0 ? -1 : lt_sink_isolate(sink, r);
+        } else if (lt_sink_pg_trouble(sink, sink->apply_pg, rc, "apply round", errstr,
+                                      &backoff) != 0) {
             return -1; /* not applied: re-read from the stored offsets next start */
         }
         if (lt_sink_reload(sink) != 0)
             return -1;
+        lt_sink_build_msgs(r);
+        rc = lt_sink_commit_msgs(sink, r, r->msgs, r->n_held, errstr, errstr_size);
+        if (rc == LT_PG_OK)
+            return 0;
     }
+}
+
+/* The round is applied: its offsets go to Kafka, its messages are let go. */
+static void lt_sink_round_applied(lt_sink_t *sink, lt_round_t *r)
+{
+    lt_sink_commit_kafka(sink, r);
+    lt_sink_metrics_round(sink->metrics, r->started);
+    lt_sink_drop_held(r);
+}
+
+/* Wait for the round in flight. Committed: its progress becomes the
+ * registry's. Failed: the round planned on top of it is void, and the round
+ * is retried here (recover) or dropped (its partitions are being revoked;
+ * the offsets in PostgreSQL did not move, so nothing is lost). */
+static void lt_sink_settle(lt_sink_t *sink, int recover)
+{
+    lt_round_t *r = sink->in_flight;
+    if (!r)
+        return;
+    sink->in_flight = NULL;
+    char errstr[1024];
+    lt_pg_rc_t rc = lt_committer_wait(sink->committer, errstr, sizeof(errstr));
+    if (rc == LT_PG_OK) {
+        lt_sink_plan_committed(sink, r);
+        lt_sink_round_applied(sink, r);
+        return;
+    }
+    lt_plan_reset(r->plan);
+    lt_plan_reset(sink->filling->plan);
+    sink->filling->planned = 0;
+    if (recover && lt_sink_retry_round(sink, r, rc, errstr, sizeof(errstr)) == 0) {
+        lt_sink_round_applied(sink, r);
+        return;
+    }
+    if (!recover)
+        lt_warn("round not applied: its partitions are revoked; the next owner reads it again",
+                "messages=%zu error=\"%s\"", r->n_held, errstr);
+    lt_sink_drop_held(r);
+}
+
+/* Plan the round just collected on top of the one in flight, while that one
+ * commits. A message of a commune provisioned meanwhile waits for launch. */
+static void lt_sink_plan_ahead(lt_sink_t *sink, lt_round_t *r)
+{
+    if (lt_sink_has_unknown_topic(sink, r))
+        return;
+    lt_sink_build_msgs(r);
+    lt_plan_messages_after(r->plan, sink->in_flight ? sink->in_flight->plan : NULL, r->msgs,
+                           r->n_held);
+    r->planned = 1;
+}
+
+/* Hand the round to the committer (nothing is in flight); the next round is
+ * collected into the other one meanwhile. */
+static void lt_sink_launch(lt_sink_t *sink, lt_round_t *r)
+{
+    if (!r->planned) {
+        if (lt_sink_has_unknown_topic(sink, r) && lt_sink_reload(sink) != 0) {
+            lt_sink_drop_held(r); /* stopping */
+            return;
+        }
+        lt_sink_build_msgs(r);
+        lt_plan_messages(r->plan, r->msgs, r->n_held, LT_PLAN_NORMAL);
+    }
+    r->planned = 0;
+    r->tx_started = lt_sink_metrics_now();
+    lt_committer_start(sink->committer, sink->apply_pg, r->plan);
+    sink->in_flight = r;
+    sink->filling = r == &sink->rounds[0] ? &sink->rounds[1] : &sink->rounds[0];
 }
 
 /* `lienthong-sink provision` and `lienthong-reconcile merge` notify
@@ -550,7 +655,8 @@ static void lt_sink_check_new_communes(lt_sink_t *sink)
 
 static void lt_sink_log_stats(const lt_sink_t *sink)
 {
-    lt_plan_stats_t s = sink->plan ? lt_plan_stats(sink->plan) : (lt_plan_stats_t){0};
+    const lt_plan_t *plan = sink->rounds[0].plan;
+    lt_plan_stats_t s = plan ? lt_plan_stats(plan) : (lt_plan_stats_t){0};
     lt_info("progress",
             "rounds=%" PRIu64 " messages=%" PRIu64 " batches=%" PRIu64 " events=%" PRIu64
             " duplicates_skipped=%" PRIu64 " gaps=%" PRIu64 " gap_fills=%" PRIu64
@@ -590,35 +696,38 @@ static void lt_sink_loop(lt_sink_t *sink, const lt_conf_t *conf)
         lt_systemd_watchdog();
         if (lt_reload_requested)
             lt_sink_reload_conf(conf);
-        lt_sink_collect(sink);
-        double round_started = lt_sink_metrics_now();
-        if (sink->n_held && !sink->fatal && lt_sink_apply_round(sink) == 0) {
-            lt_sink_commit_kafka(sink);
-            lt_sink_metrics_round(sink->metrics, round_started);
-        }
-        lt_sink_drop_held(sink);
+        lt_round_t *r = sink->filling;
+        lt_sink_collect(sink, r);
+        if (r->n_held && !sink->fatal)
+            lt_sink_plan_ahead(sink, r);
+        lt_sink_settle(sink, 1);
+        if (r->n_held && !sink->fatal)
+            lt_sink_launch(sink, r);
+        else
+            lt_sink_drop_held(r);
         if (!sink->fatal)
             lt_sink_check_new_communes(sink);
         if (!sink->fatal)
             lt_confirm_tick(sink->confirm, sink->pg);
         if (!sink->fatal)
             lt_sink_kafka_fatal(sink, RD_KAFKA_RESP_ERR_NO_ERROR, "");
-        if (!sink->fatal && lt_sink_metrics_tick(sink->metrics, sink->plan, sink->rk, sink->pg,
-                                                 sink->registry))
+        if (!sink->fatal && lt_sink_metrics_tick(sink->metrics, sink->rounds[0].plan, sink->rk,
+                                                 sink->pg, sink->registry))
             lt_sink_reconnect_idle(sink);
         if (sink->sc->stats_interval_s && lt_monotonic_ms() >= next_stats) {
             lt_sink_log_stats(sink);
             next_stats = lt_monotonic_ms() + sink->sc->stats_interval_s * 1000;
         }
     }
+    lt_sink_settle(sink, 0); /* the last round commits or is read again next start */
 }
 
-static int lt_sink_connect(lt_sink_t *sink, char *errstr, size_t errstr_size)
+static int lt_sink_connect(lt_sink_t *sink, PGconn **pg, char *errstr, size_t errstr_size)
 {
     int backoff = 200, waiting = 0;
     lt_pg_rc_t rc;
-    while (!(sink->pg = lt_pg_open(sink->sc->postgres, "lienthong-sink", &rc, errstr,
-                                   errstr_size))) {
+    while (!(*pg = lt_pg_open(sink->sc->postgres, "lienthong-sink", &rc, errstr,
+                              errstr_size))) {
         if (rc != LT_PG_RETRY)
             return -1;
         if (!waiting++)
@@ -633,20 +742,30 @@ static int lt_sink_connect(lt_sink_t *sink, char *errstr, size_t errstr_size)
 static int lt_sink_open(lt_sink_t *sink, const lt_conf_t *conf, char *errstr,
                         size_t errstr_size)
 {
-    if (lt_sink_connect(sink, errstr, errstr_size) != 0)
+    if (lt_sink_connect(sink, &sink->pg, errstr, errstr_size) != 0 ||
+        lt_sink_connect(sink, &sink->apply_pg, errstr, errstr_size) != 0)
         return -1;
     sink->units = lt_units_open(sink->sc->units_file, errstr, errstr_size);
     if (!sink->units)
         return -1;
     sink->registry = lt_registry_new(sink->sc->province);
-    sink->plan = lt_plan_new(sink->registry, (size_t)sink->sc->max_message_bytes,
-                             sink->sc->allow_integrity_only, sink->units);
+    sink->rounds[0].plan = lt_plan_new(sink->registry, (size_t)sink->sc->max_message_bytes,
+                                       sink->sc->allow_integrity_only, sink->units);
+    sink->rounds[1].plan = lt_plan_new_twin(sink->rounds[0].plan);
+    sink->filling = &sink->rounds[0];
+    if (!(sink->committer = lt_committer_new()))
+        return lt_err(errstr, errstr_size, "cannot start the committer thread");
     if (lt_sink_reload(sink) != 0)
         return lt_err(errstr, errstr_size, "%s", sink->fatal ? "the province database refused"
                                                               " the sink (see above)"
                                                             : "stopped before the database answered");
-    sink->held = calloc((size_t)sink->sc->round_max_messages, sizeof(*sink->held));
-    sink->msgs = calloc((size_t)sink->sc->round_max_messages, sizeof(*sink->msgs));
+    for (int i = 0; i < 2; i++) {
+        lt_round_t *r = &sink->rounds[i];
+        r->held = calloc((size_t)sink->sc->round_max_messages, sizeof(*r->held));
+        r->msgs = calloc((size_t)sink->sc->round_max_messages, sizeof(*r->msgs));
+        if (!r->held || !r->msgs)
+            abort();
+    }
     if (lt_sink_kafka_new(sink, conf, errstr, errstr_size) != 0)
         return -1;
     sink->confirm = lt_confirm_new(&conf->kafka, sink->sc->province,
@@ -684,18 +803,25 @@ int lt_sink_run(const lt_conf_t *conf, const lt_sink_conf_t *sc)
         lt_systemd_stopping("province %s: stopping, closing the consumer", sc->province);
         lt_info("stopping: closing the consumer", "province=%s", sc->province);
     }
-    lt_sink_drop_held(&sink);
+    lt_sink_settle(&sink, 0);
+    lt_committer_destroy(sink.committer);
+    for (int i = 0; i < 2; i++)
+        lt_sink_drop_held(&sink.rounds[i]);
     if (sink.rk) {
         rd_kafka_consumer_close(sink.rk);
         rd_kafka_destroy(sink.rk);
     }
     lt_sink_log_stats(&sink);
     lt_confirm_destroy(sink.confirm);
-    lt_plan_destroy(sink.plan);
+    lt_plan_destroy(sink.rounds[1].plan); /* the twin first */
+    lt_plan_destroy(sink.rounds[0].plan);
     lt_registry_destroy(sink.registry);
     lt_units_destroy(sink.units);
-    free(sink.held);
-    free(sink.msgs);
+    for (int i = 0; i < 2; i++) {
+        free(sink.rounds[i].held);
+        free(sink.rounds[i].msgs);
+    }
+    PQfinish(sink.apply_pg);
     PQfinish(sink.pg);
     lt_sink_metrics_destroy(sink.metrics); /* stops the HTTP server first */
     lt_status_page_destroy(sink.page);

@@ -46,6 +46,40 @@ char *lt_text_nfc(const char *s, size_t len, lt_text_kind_t kind, char *errstr,
     return (char *)out;
 }
 
+/* Is the UTF-8 sequence at u[0..) one of the code points that are NFC
+ * whatever surrounds them (NFC_QC=Yes, combining class 0, never the second of
+ * a composition): everything below the combining diacritics U+0300 (lead
+ * bytes up to 0xCB), and Latin Extended Additional U+1E00..U+1EFF (E1 B8..BB),
+ * where every Vietnamese letter with its tone mark lives. test_text checks the
+ * claim against utf8proc for each of them. Returns its length, 0 if not. */
+static size_t lt_text_nfc_stable(const unsigned char *u)
+{
+    if (u[0] < 0x80)
+        return 1;
+    if (u[0] < 0xCC)
+        return 2;
+    return u[0] == 0xE1 && u[1] >= 0xB8 && u[1] <= 0xBB ? 3 : 0;
+}
+
+int lt_text_is_nfc(const char *s, size_t len, lt_text_kind_t kind, char *errstr,
+                   size_t errstr_size)
+{
+    if (lt_text_validate(s, len, kind, errstr, errstr_size) != 0)
+        return -1;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, n;
+    while (i < len && (n = lt_text_nfc_stable(u + i)) != 0)
+        i += n;
+    if (i >= len)
+        return 1; /* the common case, decided without normalising */
+    char *norm = lt_text_nfc(s, len, kind, errstr, errstr_size);
+    if (!norm)
+        return -1;
+    int same = strlen(norm) == len && memcmp(norm, s, len) == 0;
+    free(norm);
+    return same;
+}
+
 /* ---------------------------------------------------------------- name key */
 
 static int lt_text_is_tone(utf8proc_int32_t cp)

@@ -22,6 +22,12 @@ int lt_text_validate(const char *s, size_t len, lt_text_kind_t kind, char *errst
 char *lt_text_nfc(const char *s, size_t len, lt_text_kind_t kind, char *errstr,
                   size_t errstr_size) __attribute__((warn_unused_result));
 
+/* 1 if s[0..len) is valid text of this kind already in NFC, 0 if valid but
+ * not NFC, -1 with errstr when invalid. Text made of Latin letters, including
+ * every precomposed Vietnamese letter, is decided without normalising. */
+int lt_text_is_nfc(const char *s, size_t len, lt_text_kind_t kind, char *errstr,
+                   size_t errstr_size) __attribute__((warn_unused_result));
+
 /* The comparison key of a Vietnamese name (caller frees), or NULL with errstr
  * for invalid UTF-8 or a control character other than whitespace.
  *

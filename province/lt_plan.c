@@ -82,7 +82,9 @@ struct lt_plan {
     lt_plan_counts_t counts;
     char refusal_code[32]; /* a replay's refusal, "" if none */
     char refusal[512];
-    lt_plan_stats_t stats;
+    const lt_plan_t *base; /* planning on top of it (lt_plan_messages_after), or NULL */
+    lt_plan_stats_t *stats; /* own_stats, or the first twin's */
+    lt_plan_stats_t own_stats;
 };
 
 /* Why a message cannot be applied. */
@@ -104,8 +106,17 @@ lt_plan_t *lt_plan_new(lt_registry_t *reg, size_t max_message_bytes, int allow_i
     plan->allow_integrity_only = allow_integrity_only;
     plan->units = units;
     plan->newest = lt_newest_new();
+    plan->stats = &plan->own_stats;
     lt_plan_reset(plan);
     return plan;
+}
+
+lt_plan_t *lt_plan_new_twin(lt_plan_t *plan)
+{
+    lt_plan_t *twin = lt_plan_new(plan->registry, plan->max_message_bytes,
+                                  plan->allow_integrity_only, plan->units);
+    twin->stats = plan->stats;
+    return twin;
 }
 
 void lt_plan_destroy(lt_plan_t *plan)
@@ -475,12 +486,22 @@ static void lt_plan_stage_progress(lt_plan_t *plan)
 
 /* ------------------------------------------------------------------ plan */
 
-/* The commune's progress in this plan, starting from the registry's. */
+/* The commune's progress in this plan, starting from the base plan's when
+ * that plans it too, else from the registry's. */
 static lt_plan_progress_t *lt_plan_progress_of(lt_plan_t *plan, lt_commune_t *c)
 {
-    lt_plan_progress_t *p = &plan->progress[lt_commune_index(c)];
-    if (!p->in_plan) {
-        p->in_plan = 1;
+    size_t at = lt_commune_index(c);
+    lt_plan_progress_t *p = &plan->progress[at];
+    if (p->in_plan)
+        return p;
+    p->in_plan = 1;
+    const lt_plan_t *base = plan->base;
+    if (base && at < base->n_progress && base->progress[at].in_plan) {
+        const lt_plan_progress_t *b = &base->progress[at];
+        p->last_seq = b->last_seq;
+        memcpy(p->last_hash, b->last_hash, LT_SHA256_LEN);
+        lt_ranges_copy(p->missing, b->missing);
+    } else {
         p->last_seq = lt_commune_last_seq(c);
         memcpy(p->last_hash, lt_commune_last_hash(c), LT_SHA256_LEN);
         lt_ranges_copy(p->missing, lt_commune_missing(c));
@@ -814,17 +835,31 @@ done:
     lt_envelope_destroy(env);
 }
 
-void lt_plan_messages(lt_plan_t *plan, const lt_msg_t *msgs, size_t n, lt_plan_mode_t mode)
+static void lt_plan_all(lt_plan_t *plan, const lt_plan_t *base, const lt_msg_t *msgs, size_t n,
+                        lt_plan_mode_t mode)
 {
     lt_plan_reset(plan);
     plan->mode = mode;
     plan->rules = &lt_plan_rules_of[mode];
+    plan->base = base;
     for (size_t i = 0; i < n; i++)
         lt_plan_message(plan, &msgs[i]);
+    plan->base = NULL; /* its progress is copied: it may be committed or reset now */
     lt_plan_stage_digests(plan);
     lt_plan_stage_heartbeats(plan);
     lt_plan_stage_progress(plan);
     lt_plan_terminate(plan);
+}
+
+void lt_plan_messages(lt_plan_t *plan, const lt_msg_t *msgs, size_t n, lt_plan_mode_t mode)
+{
+    lt_plan_all(plan, NULL, msgs, n, mode);
+}
+
+void lt_plan_messages_after(lt_plan_t *plan, const lt_plan_t *base, const lt_msg_t *msgs,
+                            size_t n)
+{
+    lt_plan_all(plan, base, msgs, n, LT_PLAN_NORMAL);
 }
 
 void lt_plan_refused(lt_plan_t *plan, const lt_msg_t *msg, const char *code, const char *text)
@@ -863,9 +898,9 @@ static void lt_plan_promote_commune(lt_plan_t *plan, lt_commune_t *c,
 {
     lt_commune_set_progress(c, p->last_seq, p->last_hash);
     lt_ranges_copy(lt_commune_missing(c), p->missing);
-    plan->stats.batches_applied += p->batches;
-    plan->stats.duplicates_skipped += p->duplicates;
-    plan->stats.gap_fills += p->fills;
+    plan->stats->batches_applied += p->batches;
+    plan->stats->duplicates_skipped += p->duplicates;
+    plan->stats->gap_fills += p->fills;
     if (p->fills)
         lt_info("gap filled", "commune=%s events=%" PRIu64 " still_missing=%" PRIu64,
                 lt_commune_code(c), p->fills, lt_ranges_count(lt_commune_missing(c)));
@@ -873,13 +908,13 @@ static void lt_plan_promote_commune(lt_plan_t *plan, lt_commune_t *c,
 
 void lt_plan_committed(lt_plan_t *plan)
 {
-    plan->stats.rounds++;
-    plan->stats.events_applied += plan->counts.events;
-    plan->stats.quarantined += plan->counts.quarantined;
-    plan->stats.gaps += plan->counts.gaps;
-    plan->stats.messages += plan->counts.offsets;
-    plan->stats.digests_compared += plan->counts.digests;
-    plan->stats.digests_skipped += plan->counts.digests_skipped;
+    plan->stats->rounds++;
+    plan->stats->events_applied += plan->counts.events;
+    plan->stats->quarantined += plan->counts.quarantined;
+    plan->stats->gaps += plan->counts.gaps;
+    plan->stats->messages += plan->counts.offsets;
+    plan->stats->digests_compared += plan->counts.digests;
+    plan->stats->digests_skipped += plan->counts.digests_skipped;
     for (size_t i = 0; i < plan->n_progress; i++)
         if (plan->progress[i].in_plan)
             lt_plan_promote_commune(plan, lt_registry_at(plan->registry, i),
@@ -1003,5 +1038,5 @@ const char *lt_plan_refusal(const lt_plan_t *plan, const char **code)
 
 lt_plan_stats_t lt_plan_stats(const lt_plan_t *plan)
 {
-    return plan->stats;
+    return *plan->stats;
 }

@@ -55,10 +55,23 @@ lt_plan_t *lt_plan_new(lt_registry_t *reg, size_t max_message_bytes, int allow_i
                        const struct lt_units *units);
 void lt_plan_destroy(lt_plan_t *plan); /* NULL allowed */
 
+/* A second plan over the same registry, settings and counters (lt_plan_stats
+ * of either counts the rounds of both): the sink plans one round while the
+ * store commits the other. Destroy it before plan. */
+lt_plan_t *lt_plan_new_twin(lt_plan_t *plan);
+
 /* Plan msgs[0..n) as one round, after forgetting the previous plan. Never
  * fails: what cannot be applied is planned for quarantine (or, replaying,
  * kept as the refusal). */
 void lt_plan_messages(lt_plan_t *plan, const lt_msg_t *msgs, size_t n, lt_plan_mode_t mode);
+
+/* As lt_plan_messages in normal mode, but on top of base, a plan not yet
+ * committed: a commune base plans starts from base's planned progress, as if
+ * base were committed; the others from the registry. base is only read, and
+ * not after the call. The plans must be committed in that order; if base's
+ * commit fails, this plan is void: reset it and plan its messages again. */
+void lt_plan_messages_after(lt_plan_t *plan, const lt_plan_t *base, const lt_msg_t *msgs,
+                            size_t n);
 
 /* Add one message to the plan for quarantine as it is (PostgreSQL refused
  * its data): reason code and text as given; its offset advances. */

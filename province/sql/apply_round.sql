@@ -5,7 +5,9 @@
 
 -- Temporary tables get no statistics from autovacuum: without these the
 -- planner guesses, and a round of ten events hash-joins the whole typed tables.
-ANALYZE lt_stage;
+-- Only the join keys: statistics of the payloads (jsonb) cost as much as
+-- writing them and no plan uses them.
+ANALYZE lt_stage (commune_code, entity_type, entity_id);
 
 -- Newest version wins; a delete leaves a tombstone that keeps its version.
 -- (Same collation as the real tables: a join across collations cannot use

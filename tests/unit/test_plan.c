@@ -409,6 +409,68 @@ static void test_resent_batch_applies_only_the_missing(void)
     teardown(&f);
 }
 
+/* The sink plans round 2 while round 1 commits: round 2 starts from round
+ * 1's planned progress (duplicates, gaps and fills as if round 1 were
+ * committed); a commune round 1 did not touch starts from the registry; the
+ * counters of both plans are one. */
+static void test_round_planned_on_top_of_one_in_flight(void)
+{
+    fixture_t f;
+    lt_signer_t *s = integrity_signer();
+    setup(&f);
+    lt_commune_set_progress(commune(&f, "00008"), 20, NULL);
+    lt_plan_t *second = lt_plan_new_twin(f.plan);
+    encoded_t a1 = make_batch("00004", 1, 3, s, NULL), a4 = make_batch("00004", 4, 3, s, NULL),
+              a9 = make_batch("00004", 9, 2, s, NULL), a7 = make_batch("00004", 7, 2, s, NULL),
+              b21 = make_batch("00008", 21, 2, s, NULL);
+    lt_msg_t round1[] = {msg_of(TOPIC_A, 0, "00004", a1), msg_of(TOPIC_A, 1, "00004", a4),
+                         msg_of(TOPIC_A, 2, "00004", a9)};
+    lt_msg_t round2[] = {msg_of(TOPIC_A, 3, "00004", a4), msg_of(TOPIC_A, 4, "00004", a7),
+                         msg_of(TOPIC_B, 0, "00008", b21)};
+    lt_plan_messages(f.plan, round1, 3, LT_PLAN_NORMAL);
+    ASSERT_EQ_INT(planned(f.plan, "00004").missing, 2); /* 7..8 */
+    lt_plan_messages_after(second, f.plan, round2, 3);
+    ASSERT_EQ_INT(planned(second, "00004").duplicates, 1); /* 4..6, held by round 1 */
+    ASSERT_EQ_INT(planned(second, "00004").fills, 2);      /* 7 and 8 */
+    ASSERT_EQ_INT(planned(second, "00004").missing, 0);
+    ASSERT_EQ_INT(planned(second, "00004").last_seq, 10);
+    ASSERT_EQ_INT(planned(second, "00008").last_seq, 22); /* from the registry's 20 */
+    ASSERT_EQ_INT(lt_plan_counts(second).events, 4);
+    ASSERT_EQ_INT(lt_plan_counts(second).gaps, 0);
+    ASSERT_CONTAINS(lt_plan_event_rows(second, NULL),
+                    "00004\t7\tdossier\td-3\t7\tupsert\t\\\\x");
+    ASSERT_CONTAINS(lt_plan_event_rows(second, NULL),
+                    "\t2023-11-14 22:13:20.000000+00\t2023-11-14 22:13:20.000001+00\n");
+    /* Nothing reaches the registry before the commits, in order. */
+    ASSERT_EQ_INT(lt_commune_last_seq(commune(&f, "00004")), 0);
+    lt_plan_committed(f.plan);
+    lt_plan_committed(second);
+    ASSERT_EQ_INT(lt_commune_last_seq(commune(&f, "00004")), 10);
+    ASSERT_EQ_INT(lt_ranges_count(lt_commune_missing(commune(&f, "00004"))), 0);
+    ASSERT_EQ_INT(lt_commune_last_seq(commune(&f, "00008")), 22);
+    ASSERT_EQ_INT(lt_plan_stats(f.plan).rounds, 2);
+    ASSERT_EQ_INT(lt_plan_stats(second).events_applied, 8 + 4);
+    ASSERT_EQ_INT(lt_plan_stats(f.plan).gap_fills, 2);
+    /* Round 1 failed instead: round 2, planned again from a registry that
+     * holds nothing, is a round of its own (4..6 new after a gap 1..3). */
+    lt_registry_t *reg = lt_registry_new("01");
+    lt_registry_add(reg, "00004", TOPIC_A, NULL, NULL);
+    lt_registry_add(reg, "00008", TOPIC_B, NULL, NULL);
+    lt_plan_t *alone = lt_plan_new(reg, LT_BATCH_MAX_BYTES_DEFAULT, 1, NULL);
+    lt_plan_messages(alone, round2, 3, LT_PLAN_NORMAL);
+    ASSERT_EQ_INT(planned(alone, "00004").duplicates, 0);
+    ASSERT_EQ_INT(planned(alone, "00004").missing, 3);
+    ASSERT_CONTAINS(lt_plan_gap_rows(alone, NULL), "00004\t1\t3\n");
+    lt_plan_destroy(alone);
+    lt_registry_destroy(reg);
+    encoded_t all[] = {a1, a4, a9, a7, b21};
+    for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++)
+        free(all[i].bytes);
+    lt_plan_destroy(second);
+    lt_signer_destroy(s);
+    teardown(&f);
+}
+
 /* The sequence-range set behind the gaps. */
 static void test_ranges_split_and_shrink(void)
 {
@@ -442,6 +504,7 @@ int main(void)
     RUN_TEST(test_deletes_stage_without_payload);
     RUN_TEST(test_late_event_fills_its_gap_once);
     RUN_TEST(test_resent_batch_applies_only_the_missing);
+    RUN_TEST(test_round_planned_on_top_of_one_in_flight);
     RUN_TEST(test_ranges_split_and_shrink);
     return LT_TEST_EXIT();
 }

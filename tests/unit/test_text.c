@@ -246,6 +246,55 @@ static void test_long_name(void)
     free(s);
 }
 
+/* UTF-8 of one code point into out (NUL-terminated); its length. */
+static size_t put_cp(char *out, uint32_t cp)
+{
+    size_t n = (size_t)utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)out);
+    out[n] = '\0';
+    return n;
+}
+
+/* The fast path of lt_text_is_nfc takes every code point below U+0300 and in
+ * U+1E00..U+1EFF as NFC whatever surrounds it: check that against utf8proc's
+ * normalisation, alone, after a letter and before a combining mark's base. */
+static void test_nfc_fast_path_matches_utf8proc(void)
+{
+    char errstr[256];
+    size_t checked = 0;
+    for (uint32_t cp = 0x20; cp <= 0x1EFF; cp = cp == 0x2FF ? 0x1E00 : cp + 1) {
+        if (cp >= 0x7F && cp <= 0x9F)
+            continue; /* controls: refused as text before NFC matters */
+        char one[8], text[32];
+        size_t n = put_cp(one, cp);
+        const char *before[] = {"", "a", "", one}, *after[] = {"", "", "b", ""};
+        for (size_t i = 0; i < sizeof(before) / sizeof(*before); i++) {
+            int len = snprintf(text, sizeof(text), "%s%s%s", before[i], one, after[i]);
+            utf8proc_uint8_t *norm = NULL;
+            utf8proc_ssize_t got = utf8proc_map((const utf8proc_uint8_t *)text, len, &norm,
+                                                UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+            ASSERT_TRUE(got == len && memcmp(norm, text, (size_t)len) == 0);
+            free(norm);
+            ASSERT_EQ_INT(lt_text_is_nfc(text, (size_t)len, LT_TEXT_MULTILINE, errstr,
+                                         sizeof(errstr)), 1);
+        }
+        checked += n > 0;
+    }
+    ASSERT_EQ_INT(checked, (0x2FF - 0x20 + 1) - 33 + 256);
+    /* Outside it, the answer is utf8proc's: NFD Vietnamese is not NFC, a
+     * singleton (U+212B ANGSTROM SIGN) is not, a combining mark after a
+     * fast-path letter is judged with it, invalid text is an error. */
+    ASSERT_EQ_INT(lt_text_is_nfc("Nguye\xcc\x82\xcc\x83n", 9, LT_TEXT_LINE, errstr,
+                                 sizeof(errstr)), 0);
+    ASSERT_EQ_INT(lt_text_is_nfc("Nguy\xe1\xbb\x85n", 8, LT_TEXT_LINE, errstr, sizeof(errstr)), 1);
+    ASSERT_EQ_INT(lt_text_is_nfc("\xe2\x84\xab", 3, LT_TEXT_LINE, errstr, sizeof(errstr)), 0);
+    ASSERT_EQ_INT(lt_text_is_nfc("a\xcc\x80", 3, LT_TEXT_LINE, errstr, sizeof(errstr)), 0);
+    ASSERT_EQ_INT(lt_text_is_nfc("\xe1\xbb\x85\xcc\xa3", 5, LT_TEXT_LINE, errstr,
+                                 sizeof(errstr)), 0);
+    ASSERT_EQ_INT(lt_text_is_nfc("\xe6\x97\xa5", 3, LT_TEXT_LINE, errstr, sizeof(errstr)), 1);
+    ASSERT_EQ_INT(lt_text_is_nfc("a\xff", 2, LT_TEXT_LINE, errstr, sizeof(errstr)), -1);
+    ASSERT_CONTAINS(errstr, "invalid UTF-8");
+}
+
 int main(void)
 {
     RUN_TEST(test_text_table);
@@ -254,5 +303,6 @@ int main(void)
     RUN_TEST(test_keys_keep_province_names_apart);
     RUN_TEST(test_errors);
     RUN_TEST(test_long_name);
+    RUN_TEST(test_nfc_fast_path_matches_utf8proc);
     return LT_TEST_EXIT();
 }
