@@ -94,6 +94,14 @@ int lt_committer_busy(const lt_committer_t *c)
     return c->in_flight; /* written only by the sink's thread */
 }
 
+int lt_committer_finished(lt_committer_t *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int finished = !c->in_flight || c->done;
+    pthread_mutex_unlock(&c->lock);
+    return finished;
+}
+
 lt_pg_rc_t lt_committer_wait(lt_committer_t *c, char *errstr, size_t errstr_size)
 {
     pthread_mutex_lock(&c->lock);

@@ -30,6 +30,10 @@ void lt_committer_start(lt_committer_t *c, PGconn *pg, const struct lt_plan *pla
 /* Is a round in flight (started and not waited for)? */
 int lt_committer_busy(const lt_committer_t *c);
 
+/* Has the round in flight been committed or failed (or is none in flight)?
+ * Never blocks. */
+int lt_committer_finished(lt_committer_t *c);
+
 /* Wait for the round in flight: its result, errstr filled when it failed. */
 lt_pg_rc_t lt_committer_wait(lt_committer_t *c, char *errstr, size_t errstr_size);
 

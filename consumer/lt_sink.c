@@ -42,8 +42,9 @@ const lt_conf_opt_t lt_sink_conf_table[] = {
         "Kafka messages applied per PostgreSQL transaction at most"),
     OPT("sink", "round_max_ms", LT_CONF_INT, "200", round_max_ms, 1, 60000,
         "how long one round collects messages"),
-    OPT("sink", "round_max_bytes", LT_CONF_INT, "33554432", round_max_bytes, 1024, 1073741824,
-        "message bytes per round at most (bounds the sink's memory)"),
+    OPT("sink", "round_max_bytes", LT_CONF_INT, "1572864", round_max_bytes, 1024, 1073741824,
+        "message bytes per round at most: the sink holds two rounds (one committing, the next"
+        " being planned), so this bounds its memory whatever the backlog"),
     OPT("sink", "max_message_bytes", LT_CONF_INT, "4194304", max_message_bytes, 65536, 100000000,
         "the largest Kafka message of a commune: provision sets each events topic's"
         " max.message.bytes to it, agents cut their batches below it, larger messages are"
@@ -284,7 +285,7 @@ static int lt_sink_kafka_new(lt_sink_t *sink, const lt_conf_t *conf, char *errst
     rd_kafka_conf_t *kc = lt_kafka_conf_new(&conf->kafka, errstr, errstr_size);
     if (!kc)
         return -1;
-    char group[64], fetch_max[32];
+    char group[64];
     snprintf(group, sizeof(group), "lienthong-sink-%s", sink->sc->province);
     /* Offsets are stored by the sink in PostgreSQL and only copied to Kafka. */
     const char *must[][2] = {{"enable.auto.commit", "false"},
@@ -293,10 +294,11 @@ static int lt_sink_kafka_new(lt_sink_t *sink, const lt_conf_t *conf, char *errst
     for (size_t i = 0; i < sizeof(must) / sizeof(*must); i++)
         if (lt_kafka_conf_set(kc, must[i][0], must[i][1], errstr, errstr_size))
             goto fail;
-    /* A fetch must hold at least one message of the largest size a topic takes. */
-    long fetch = sink->sc->max_message_bytes + 65536 > 10485760 ? sink->sc->max_message_bytes + 65536
-                                                               : 10485760;
-    snprintf(fetch_max, sizeof(fetch_max), "%ld", fetch);
+    /* Memory bounded whatever the backlog (bench/README.md, "Memory"): a
+     * fetch brings at most 2 MB (the broker still returns a partition's first
+     * batch whole, however large, so a message up to max_message_bytes
+     * always comes through), at most 4 MB wait prefetched, and the two rounds
+     * hold the rest (round_max_bytes each). */
     /* Dynamic membership by default: a sink that stops leaves the group, so
      * the next one (or the same, restarted) gets a fresh assignment that
      * covers every commune topic, new ones included. A static member id
@@ -305,9 +307,9 @@ static int lt_sink_kafka_new(lt_sink_t *sink, const lt_conf_t *conf, char *errst
      * meanwhile, until the next rebalance. */
     const char *const defaults[][2] = {{"auto.offset.reset", "earliest"},
                                        {"topic.metadata.refresh.interval.ms", "10000"},
-                                       {"fetch.message.max.bytes", fetch_max},
-                                       /* prefetch at most 32 MB: a round holds the rest */
-                                       {"queued.max.messages.kbytes", "32768"},
+                                       {"fetch.max.bytes", "2097152"},
+                                       {"fetch.message.max.bytes", "1048576"},
+                                       {"queued.max.messages.kbytes", "4096"},
                                        {"session.timeout.ms", "10000"},
                                        /* Every commune topic has one partition: the
                                         * default range assignor gives each to the
@@ -395,10 +397,12 @@ static void lt_sink_collect(lt_sink_t *sink, lt_round_t *r)
         if (left <= 0)
             break;
         /* Once something is held, a quiet queue ends the round: waiting out
-         * round_max_ms would only add latency at moderate rates. */
+         * round_max_ms would only add latency at moderate rates. While the
+         * round before still commits, the queue refills (it holds little, to
+         * bound memory): keep collecting until that commit ends. */
         int wait = r->n_held ? (left < 5 ? (int)left : 5) : (int)left;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(sink->rk, wait);
-        if (!m && r->n_held)
+        if (!m && r->n_held && (!sink->in_flight || lt_committer_finished(sink->committer)))
             break;
         if (!m)
             continue;

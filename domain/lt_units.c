@@ -23,9 +23,12 @@ typedef struct lt_old_unit {
 } lt_old_unit_t;
 
 struct lt_units {
-    json_t *root;        /* owns every string the units point at */
+    json_t *root;        /* owns every string the units point at, until compacted */
     lt_unit_t *communes; /* sorted by code */
     size_t n_communes;
+    lt_unit_t *provinces; /* in file order */
+    size_t n_provinces;
+    char *pool; /* after lt_units_compact: every string of the indexes */
     char *path;         /* the units file, to find the merges file beside it */
     json_t *merges;     /* owns every string of the pre-reform list */
     lt_old_unit_t *old; /* sorted by code */
@@ -116,9 +119,16 @@ static int lt_units_index(lt_units_t *units, char *errstr, size_t errstr_size)
     json_t *prov;
     json_array_foreach(units->root, i, prov) total += json_array_size(json_object_get(prov, "Wards"));
     units->communes = calloc(total ? total : 1, sizeof(*units->communes));
+    units->provinces = calloc(json_array_size(units->root) + 1, sizeof(*units->provinces));
+    if (!units->communes || !units->provinces)
+        return lt_err(errstr, errstr_size, "unit list: out of memory");
     json_array_foreach(units->root, i, prov)
     {
         const char *pcode = json_string_value(json_object_get(prov, "Code"));
+        const char *pname = json_string_value(json_object_get(prov, "FullName"));
+        if (pcode && pname)
+            units->provinces[units->n_provinces++] =
+                (lt_unit_t){.code = pcode, .province_code = pcode, .full_name = pname};
         size_t j;
         json_t *ward;
         json_array_foreach(json_object_get(prov, "Wards"), j, ward)
@@ -169,6 +179,8 @@ void lt_units_destroy(lt_units_t *units)
         return;
     json_decref(units->root);
     free(units->communes);
+    free(units->provinces);
+    free(units->pool);
     free(units->path);
     json_decref(units->merges);
     free(units->old);
@@ -183,17 +195,18 @@ const lt_unit_t *lt_units_commune(const lt_units_t *units, const char *code)
     return bsearch(&key, units->communes, units->n_communes, sizeof(key), lt_unit_cmp);
 }
 
+static const lt_unit_t *lt_units_province(const lt_units_t *units, const char *code)
+{
+    for (size_t i = 0; i < units->n_provinces; i++)
+        if (strcmp(units->provinces[i].code, code) == 0)
+            return &units->provinces[i];
+    return NULL;
+}
+
 const char *lt_units_province_name(const lt_units_t *units, const char *code)
 {
-    size_t i;
-    json_t *prov;
-    json_array_foreach(units->root, i, prov)
-    {
-        const char *pcode = json_string_value(json_object_get(prov, "Code"));
-        if (pcode && strcmp(pcode, code) == 0)
-            return json_string_value(json_object_get(prov, "FullName"));
-    }
-    return NULL;
+    const lt_unit_t *p = lt_units_province(units, code);
+    return p ? p->full_name : NULL;
 }
 
 const lt_unit_t *lt_units_province_commune(const lt_units_t *units, const char *province,
@@ -477,29 +490,15 @@ int lt_units_load_merges(lt_units_t *units, const char *path, char *errstr,
 
 /* ------------------------------------------------------------ lookup */
 
-static const json_t *lt_units_province_json(const lt_units_t *units, const char *code)
-{
-    size_t i;
-    json_t *prov;
-    json_array_foreach(units->root, i, prov)
-    {
-        const char *pcode = lt_json_str(prov, "Code");
-        if (pcode && strcmp(pcode, code) == 0)
-            return prov;
-    }
-    return NULL;
-}
-
 static int lt_units_lookup_new(const lt_units_t *units, const char *code,
                                const char *version, lt_unit_at_t *out)
 {
-    const json_t *prov;
     const lt_unit_t *u;
 
-    if (strlen(code) == 2 && (prov = lt_units_province_json(units, code))) {
+    if (strlen(code) == 2 && (u = lt_units_province(units, code))) {
         out->level = LT_UNIT_PROVINCE;
-        out->code = out->province_code = lt_json_str(prov, "Code");
-        out->full_name = lt_json_str(prov, "FullName");
+        out->code = out->province_code = u->code;
+        out->full_name = u->full_name;
         return 0;
     }
     if (strlen(code) != 5 ||
@@ -577,6 +576,63 @@ int lt_units_has_merges(const lt_units_t *units)
     return units->n_old > 0;
 }
 
+/* Copy *s into pool at offset at (when pool is not NULL) and point *s there;
+ * the offset after it. */
+static size_t lt_units_intern(const char **s, char *pool, size_t at)
+{
+    if (!*s)
+        return at;
+    size_t n = strlen(*s) + 1;
+    if (pool) {
+        memcpy(pool + at, *s, n);
+        *s = pool + at;
+    }
+    return at + n;
+}
+
+static size_t lt_units_intern_units(lt_unit_t *u, size_t n, char *pool, size_t at)
+{
+    for (size_t i = 0; i < n; i++) {
+        at = lt_units_intern(&u[i].code, pool, at);
+        at = lt_units_intern(&u[i].province_code, pool, at);
+        at = lt_units_intern(&u[i].full_name, pool, at);
+    }
+    return at;
+}
+
+/* Every string the indexes point at, into pool (NULL: only counted). */
+static size_t lt_units_intern_all(lt_units_t *units, char *pool)
+{
+    size_t at = lt_units_intern_units(units->communes, units->n_communes, pool, 0);
+    at = lt_units_intern_units(units->provinces, units->n_provinces, pool, at);
+    at = lt_units_intern_units(units->named2025, units->n_named2025, pool, at);
+    for (size_t i = 0; i < units->n_old; i++) {
+        at = lt_units_intern(&units->old[i].code, pool, at);
+        at = lt_units_intern(&units->old[i].full_name, pool, at);
+        at = lt_units_intern(&units->old[i].province_code, pool, at);
+    }
+    for (size_t i = 0; i < units->n_succ; i++)
+        at = lt_units_intern(&units->succ[i].code, pool, at);
+    return at;
+}
+
+/* Parsed, the two files take about 15 MB that every daemon would hold for
+ * its whole life; their strings, copied into one block, under 1 MB. The
+ * JSON trees go. Returns 0, or -1 when memory runs out (nothing changed). */
+static int lt_units_compact(lt_units_t *units)
+{
+    char *pool = malloc(lt_units_intern_all(units, NULL) + 1);
+    if (!pool)
+        return -1;
+    lt_units_intern_all(units, pool);
+    free(units->pool);
+    units->pool = pool;
+    json_decref(units->root);
+    json_decref(units->merges);
+    units->root = units->merges = NULL;
+    return 0;
+}
+
 lt_units_t *lt_units_open(const char *path, char *errstr, size_t errstr_size)
 {
     lt_units_t *units = lt_units_load(path, errstr, errstr_size);
@@ -584,6 +640,8 @@ lt_units_t *lt_units_open(const char *path, char *errstr, size_t errstr_size)
         lt_units_destroy(units);
         return NULL;
     }
+    if (units)
+        lt_units_compact(units); /* on failure the trees stay: still correct */
     return units;
 }
 

@@ -310,12 +310,21 @@ static lt_pg_rc_t lt_agent_fill(lt_agent_t *agent, char *errstr, size_t errstr_s
         return LT_PG_OK;
     if (agent->cursor >= agent->st.next_seq) {
         int claimed, rejected;
+        uint64_t first_seq = agent->st.next_seq;
+        Lienthong__V1__Event **fresh;
         lt_claim_rules_t rules = {&agent->vctx, lt_agent_batch_budget(agent)};
         lt_pg_rc_t rc = lt_outbox_claim(agent->pg, ac->commune, &rules, &agent->st,
-                                        (int)ac->read_chunk, &claimed, &rejected, errstr,
-                                        errstr_size);
+                                        (int)ac->read_chunk, &claimed, &rejected, &fresh,
+                                        errstr, errstr_size);
         if (rc != LT_PG_OK)
             return rc;
+        /* The rows just numbered are the next to send: no second read. */
+        if (agent->cursor == first_seq && claimed > 0) {
+            agent->cursor += (uint64_t)claimed;
+            lt_batcher_append(&agent->batcher, fresh, (size_t)claimed, lt_monotonic_ms());
+        } else {
+            lt_outbox_events_free(fresh, (size_t)claimed);
+        }
         agent->stats.rows_claimed += (uint64_t)claimed;
         agent->stats.rows_rejected += (uint64_t)rejected;
         if (rejected)

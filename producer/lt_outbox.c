@@ -312,9 +312,11 @@ static const char *lt_claim_rule_failure(const lt_claim_rules_t *rules, const ch
     return buf;
 }
 
+/* Sort the rows into numbered and refused; the numbered events are kept in
+ * kept[0..*claimed) (seq set) when kept is not NULL, else freed. */
 static void lt_claim_sort_rows(PGresult *res, const lt_claim_rules_t *rules,
                                lt_claim_arrays_t *a, uint64_t *next_seq, int *claimed,
-                               int *rejected)
+                               int *rejected, Lienthong__V1__Event **kept)
 {
     for (int row = 0; row < PQntuples(res); row++) {
         char reason[768];
@@ -325,9 +327,13 @@ static void lt_claim_sort_rows(PGresult *res, const lt_claim_rules_t *rules,
             ev = NULL;
         }
         if (ev) {
+            ev->seq = *next_seq;
             lt_claim_add_good(a, id, (*next_seq)++, ev, *claimed == 0);
+            if (kept)
+                kept[*claimed] = ev;
+            else
+                protobuf_c_message_free_unpacked(&ev->base, NULL);
             (*claimed)++;
-            protobuf_c_message_free_unpacked(&ev->base, NULL);
         } else {
             lt_claim_add_bad(a, id, reason, *rejected == 0);
             (*rejected)++;
@@ -337,7 +343,7 @@ static void lt_claim_sort_rows(PGresult *res, const lt_claim_rules_t *rules,
 
 lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_claim_rules_t *rules,
                            lt_outbox_state_t *st, int limit, int *claimed, int *rejected,
-                           char *errstr, size_t errstr_size)
+                           Lienthong__V1__Event ***events, char *errstr, size_t errstr_size)
 {
     char limit_text[16];
     snprintf(limit_text, sizeof(limit_text), "%d", limit);
@@ -345,7 +351,10 @@ lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_claim_rul
     PGresult *res = NULL;
     lt_claim_arrays_t arrays;
     uint64_t next_seq = st->next_seq;
+    Lienthong__V1__Event **kept = NULL;
     *claimed = *rejected = 0;
+    if (events)
+        *events = NULL;
     lt_pg_rc_t rc = lt_pg_exec(conn, "BEGIN", 0, NULL, errstr, errstr_size);
     if (rc != LT_PG_OK)
         return rc;
@@ -358,8 +367,10 @@ lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_claim_rul
                      1, params, &res, errstr, errstr_size);
     if (rc != LT_PG_OK || PQntuples(res) == 0)
         goto done;
+    if (events && !(kept = calloc((size_t)PQntuples(res) + 1, sizeof(*kept))))
+        abort();
     lt_claim_arrays_open(&arrays);
-    lt_claim_sort_rows(res, rules, &arrays, &next_seq, claimed, rejected);
+    lt_claim_sort_rows(res, rules, &arrays, &next_seq, claimed, rejected, kept);
     lt_claim_arrays_close(&arrays, 0);
     rc = lt_claim_write(conn, commune, &arrays, next_seq, errstr, errstr_size);
     lt_claim_arrays_close(&arrays, 1);
@@ -369,10 +380,16 @@ done:
         rc = lt_pg_exec(conn, "COMMIT", 0, NULL, errstr, errstr_size);
     else
         lt_pg_exec(conn, "ROLLBACK", 0, NULL, NULL, 0);
-    if (rc == LT_PG_OK)
+    if (rc == LT_PG_OK) {
         st->next_seq = next_seq;
-    else
+        if (events)
+            *events = kept;
+        else
+            lt_outbox_events_free(kept, (size_t)*claimed);
+    } else {
+        lt_outbox_events_free(kept, (size_t)*claimed);
         *claimed = *rejected = 0;
+    }
     return rc;
 }
 

@@ -42,10 +42,13 @@ typedef struct lt_claim_rules {
 /* Number up to limit unassigned rows. *claimed gets how many got a sequence,
  * *rejected how many were refused (their reason is stored on the row): a
  * payload that does not fit its type, one that breaks a rule, or an event too
- * large for any Kafka message ("too_large"). st->next_seq advances. */
+ * large for any Kafka message ("too_large"). st->next_seq advances. With
+ * events, *events gets the numbered rows' events once committed, in sequence
+ * order (free with lt_outbox_events_free): the agent sends them without
+ * reading and decoding the rows a second time. */
 lt_pg_rc_t lt_outbox_claim(PGconn *conn, const char *commune, const lt_claim_rules_t *rules,
                            lt_outbox_state_t *st, int limit, int *claimed, int *rejected,
-                           char *errstr, size_t errstr_size);
+                           Lienthong__V1__Event ***events, char *errstr, size_t errstr_size);
 
 /* Read up to limit events with seq >= from_seq, in sequence order. *events is
  * a malloc'd array of malloc'd events (free with lt_outbox_events_free). */
