@@ -52,12 +52,13 @@ static lt_walk_step_t lt_nfc_value(void *arg, const lt_walk_t *walk,
         return *slot ? lt_nfc_fail(nfc, walk, "nested too deeply") : LT_WALK_NEXT;
     if (*slot == NULL || **slot == '\0')
         return LT_WALK_NEXT;
-    if (nfc->check_only) {
-        int is_nfc = lt_text_is_nfc(*slot, strlen(*slot), LT_TEXT_MULTILINE, inner, sizeof(inner));
-        if (is_nfc < 0)
-            return lt_nfc_fail(nfc, walk, inner);
-        return is_nfc ? LT_WALK_NEXT : lt_nfc_fail(nfc, walk, "text is not in Unicode NFC");
-    }
+    int is_nfc = lt_text_is_nfc(*slot, strlen(*slot), LT_TEXT_MULTILINE, inner, sizeof(inner));
+    if (is_nfc < 0)
+        return lt_nfc_fail(nfc, walk, inner);
+    if (is_nfc)
+        return LT_WALK_NEXT; /* nothing to change: most text, decided without a copy */
+    if (nfc->check_only)
+        return lt_nfc_fail(nfc, walk, "text is not in Unicode NFC");
     norm = lt_text_nfc(*slot, strlen(*slot), LT_TEXT_MULTILINE, inner, sizeof(inner));
     if (!norm)
         return lt_nfc_fail(nfc, walk, inner);
