@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 P_RATE=""
-for piece in setup agent_rss sink_apply sink_profile ceiling_copy floor_insert latency check; do
+for piece in setup agent_rss sink_apply sink_profile ceiling_copy floor_insert latency outage check; do
     [ -f "$OUT/$piece.env" ] || die "no results of bench/$piece.sh in $OUT"
     # shellcheck disable=SC1090
     . "$OUT/$piece.env"
@@ -55,6 +55,10 @@ TARGET_MET=$(awk -v r="$RATIO" 'BEGIN { print (r >= 0.3) ? "yes" : "no" }')
     printf '  (e) agent peak RSS            : %8s MB\n' "$AGENT_RSS_MB"
     echo  "        VmHWM of lienthong-agent while draining the pre-fill, the largest of the $NCOMMUNES agents"
     echo  "        (${AGENT_RSS_LIST[*]} MB); they drained $(fmt0 "$AGENT_DRAIN_RATE") events/s on average."
+    printf '  (f) outage backlog            : %8s s      (%s events applied after the agent started)\n' "$(fmt1 "$F_APPLIED_S")" "$F_N"
+    echo  "        $F_N events waiting in a commune's outbox, the sink caught up: from the agent's start"
+    echo  "        to the province commit of the last ($(fmt0 "$F_RATE") events/s); the agent had sent them all"
+    echo  "        after $(fmt1 "$F_SENT_S") s. Peak RSS meanwhile: agent $F_AGENT_RSS MB, sink $F_SINK_RSS MB."
     echo
     printf '  ratio (a)/(b) = %s   (first target >= 0.3: %s)\n' "$(fmt2 "$RATIO")" "$TARGET_MET"
     echo  "  reconcile: $([ "$RECONCILE_OK" = 1 ] && echo "all communes EQUAL" || echo "MISMATCH, see bench/out/reconcile.log"); quarantined: $QUAR"
@@ -103,6 +107,10 @@ cat >"$OUT/results.json" <<JSON
                    "all_events_p99": $D_ALL_P99, "all_events_max": $D_ALL_MAX},
   "e_agent_peak_rss_mb": $AGENT_RSS_MB,
   "e_detail": {"per_commune_mb": $(json_str "${AGENT_RSS_LIST[*]}"), "agent_drain_events_per_s": $AGENT_DRAIN_RATE},
+  "f_outage_applied_s": $(fmt2 "$F_APPLIED_S"),
+  "f_detail": {"events": $F_N, "agent_sent_s": $(fmt2 "$F_SENT_S"), "events_per_s": $(fmt0 "$F_RATE"),
+               "agent_peak_rss_mb": $F_AGENT_RSS, "sink_peak_rss_mb": $F_SINK_RSS,
+               "definition": "agent start -> province commit of the last of the events waiting in its outbox"},
   "ratio_a_over_b": $(fmt2 "$RATIO"),
   "target_ratio": 0.3,
   "reconcile_equal": $([ "$RECONCILE_OK" = 1 ] && echo true || echo false),

@@ -35,11 +35,12 @@ ROOT=$(dirname "$BENCH_DIR")
 
 usage() {
     cat <<'EOF'
-Usage: bench/run.sh [--peer | --consistency] [--brokers HOST:PORT[,...]] [--postgres CONNINFO] [--help]
+Usage: bench/run.sh [--peer | --consistency | --scale] [--brokers HOST:PORT[,...]] [--postgres CONNINFO] [--help]
 
-Runs the lienthong benchmark end to end (about 6-8 minutes on 2 cores) and
-prints five figures: (a) sink apply rate, (b) COPY ceiling, (c) per-event
-floor, (d) end-to-end latency p50/p99, (e) agent peak RSS.
+Runs the lienthong benchmark end to end (about 7-9 minutes on 2 cores) and
+prints six figures: (a) sink apply rate, (b) COPY ceiling, (c) per-event
+floor, (d) end-to-end latency p50/p99, (e) agent peak RSS, (f) a commune's
+100,000-event outage backlog sent and applied.
 
   --peer              instead: the sink beside its peer, Kafka Connect
                       standalone with the Debezium JDBC sink (jars fetched
@@ -55,6 +56,12 @@ floor, (d) end-to-end latency p50/p99, (e) agent peak RSS.
                       removed among 1,000,000 detected and repaired,
                       verify --deep over them, and the digest's share of the
                       sink's apply rate.  About 15 minutes on 2 cores.
+
+  --scale             instead: the pre-fill applied by 1, 2 and 4 sinks in
+                      one consumer group (LT_BENCH_SCALE_SINKS), median of
+                      LT_BENCH_REPEAT passes each: events/s, CPU us per
+                      event, peak RSS, topics per sink, speed-up over one
+                      sink.  About 6 minutes on 2 cores at 200,000 events.
 
 Services: by default Kafka and PostgreSQL of its own, started in a fresh
 state directory and stopped at the end.  Else:
@@ -94,6 +101,8 @@ Environment (all optional):
                           data, logs) and leave nothing running
   LT_BENCH_REPEAT         passes of (a), (b) and (c); the best is reported
                           (default 3)
+  LT_BENCH_OUTAGE_EVENTS  events waiting in the outbox for (f) (default 100000)
+  LT_BENCH_SCALE_SINKS    --scale: the sink counts (default "1 2 4")
   LT_BENCH_SINK_OPTS      extra "-o key=value" words for lienthong-sink run,
                           e.g. "-o sink.round_max_messages=50"
   LT_BENCH_PEER_CONFIGS   --peer: peer configurations, space-separated
@@ -108,12 +117,13 @@ Environment (all optional):
                           (default 48083)
 EOF
 }
-PEER=0 CONSISTENCY=0
+PEER=0 CONSISTENCY=0 SCALE=0
 while [ $# -gt 0 ]; do
     case $1 in
         -h | --help) usage; exit 0 ;;
         --peer) PEER=1; shift ;;
         --consistency) CONSISTENCY=1; shift ;;
+        --scale) SCALE=1; shift ;;
         --brokers) [ $# -ge 2 ] || { usage >&2; exit 2; }; LT_BENCH_BROKERS=$2; shift 2 ;;
         --brokers=*) LT_BENCH_BROKERS=${1#*=}; shift ;;
         --postgres) [ $# -ge 2 ] || { usage >&2; exit 2; }; LT_BENCH_POSTGRES=$2; shift 2 ;;
@@ -123,7 +133,7 @@ while [ $# -gt 0 ]; do
 done
 
 # ------------------------------------------------------------------ settings
-[ "$PEER" = 0 ] || : "${LT_BENCH_EVENTS:=200000}" # the workload of issue 10
+[ "$PEER$SCALE" = 00 ] || : "${LT_BENCH_EVENTS:=200000}" # the workload of issue 10
 : "${LT_BENCH_KAFKA_PORT:=49092}"
 : "${LT_BENCH_PG_PORT:=45432}"
 OWN_KAFKA=0 OWN_PG=0
@@ -151,7 +161,8 @@ export LT_BENCH_T0=$(date +%s.%N)
 export LT_BENCH_BUILD LT_BENCH_OUT LT_BENCH_COMMUNES LT_BENCH_EVENTS LT_BENCH_FLOOR_EVENTS \
     LT_BENCH_LAT_COMMUNE LT_BENCH_LAT_RATE LT_BENCH_LAT_SECONDS LT_BENCH_LAT_WARMUP \
     LT_BENCH_PROFILE LT_BENCH_KEEP LT_BENCH_SINK_OPTS LT_BENCH_REPEAT LT_BENCH_STATE \
-    LT_BENCH_PEER_CONFIGS LT_BENCH_PEER_LIBS LT_BENCH_CONNECT_PORT
+    LT_BENCH_PEER_CONFIGS LT_BENCH_PEER_LIBS LT_BENCH_CONNECT_PORT LT_BENCH_OUTAGE_EVENTS \
+    LT_BENCH_SCALE_SINKS
 mkdir -p "$OUT"
 rm -f "$OUT"/results.json "$OUT"/summary.txt "$OUT"/*.log "$OUT"/*.env "$OUT"/perf-*.txt \
     "$OUT"/pgss-*.txt "$OUT"/peer.txt "$OUT"/peer.json "$OUT"/peer_passes.tsv
@@ -222,6 +233,11 @@ if [ "$CONSISTENCY" = 1 ]; then
 fi
 "$BENCH_DIR/setup.sh"
 "$BENCH_DIR/agent_rss.sh"
+if [ "$SCALE" = 1 ]; then
+    "$BENCH_DIR/scale.sh"
+    "$BENCH_DIR/scale_report.sh"
+    exit 0
+fi
 if [ "$PEER" = 1 ]; then
     "$BENCH_DIR/peer_setup.sh"
     "$BENCH_DIR/peer_apply.sh"
@@ -235,5 +251,6 @@ fi
 "$BENCH_DIR/ceiling_copy.sh"
 "$BENCH_DIR/floor_insert.sh"
 "$BENCH_DIR/latency.sh"
+"$BENCH_DIR/outage.sh"
 "$BENCH_DIR/check.sh"
 TOTAL_S=$(fmt0 "$(calc "$(now) - $LT_BENCH_T0")") "$BENCH_DIR/report.sh"
