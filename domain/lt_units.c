@@ -1,6 +1,8 @@
 #include "lt_units.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,21 +24,21 @@ typedef struct lt_old_unit {
     size_t first, n; /* its successors: succ[first .. first+n) */
 } lt_old_unit_t;
 
+struct lt_strblock; /* the strings, copied out of the files */
+
 struct lt_units {
-    json_t *root;        /* owns every string the units point at, until compacted */
-    lt_unit_t *communes; /* sorted by code */
-    size_t n_communes;
+    struct lt_strblock *strings; /* every string the units point at */
+    lt_unit_t *communes;         /* sorted by code */
+    size_t n_communes, cap_communes;
     lt_unit_t *provinces; /* in file order */
-    size_t n_provinces;
-    char *pool; /* after lt_units_compact: every string of the indexes */
+    size_t n_provinces, cap_provinces;
     char *path;         /* the units file, to find the merges file beside it */
-    json_t *merges;     /* owns every string of the pre-reform list */
     lt_old_unit_t *old; /* sorted by code */
     size_t n_old;
     lt_unit_successor_t *succ;
     size_t n_succ;
     lt_unit_t *named2025; /* the merges file's post-reform names, by its codes */
-    size_t n_named2025;
+    size_t n_named2025, cap_named2025;
 };
 
 static int lt_unit_cmp(const void *a, const void *b)
@@ -113,59 +115,243 @@ static char *lt_units_default_path(char *errstr, size_t errstr_size)
     return installed;
 }
 
-static int lt_units_index(lt_units_t *units, char *errstr, size_t errstr_size)
+/* ------------------------------------------------------------ reading */
+
+/* Strings copied out of the JSON, in blocks that never move: the parsed
+ * files are freed as soon as they are read. */
+typedef struct lt_strblock {
+    struct lt_strblock *next;
+    size_t used, size;
+    char data[];
+} lt_strblock_t;
+
+/* A copy of s living as long as units (NULL stays NULL). */
+static const char *lt_units_keep(lt_units_t *units, const char *s)
 {
-    size_t i, total = 0;
-    json_t *prov;
-    json_array_foreach(units->root, i, prov) total += json_array_size(json_object_get(prov, "Wards"));
-    units->communes = calloc(total ? total : 1, sizeof(*units->communes));
-    units->provinces = calloc(json_array_size(units->root) + 1, sizeof(*units->provinces));
-    if (!units->communes || !units->provinces)
-        return lt_err(errstr, errstr_size, "unit list: out of memory");
-    json_array_foreach(units->root, i, prov)
-    {
-        const char *pcode = json_string_value(json_object_get(prov, "Code"));
-        const char *pname = json_string_value(json_object_get(prov, "FullName"));
-        if (pcode && pname)
-            units->provinces[units->n_provinces++] =
-                (lt_unit_t){.code = pcode, .province_code = pcode, .full_name = pname};
-        size_t j;
-        json_t *ward;
-        json_array_foreach(json_object_get(prov, "Wards"), j, ward)
-        {
-            lt_unit_t *u = &units->communes[units->n_communes];
-            u->code = json_string_value(json_object_get(ward, "Code"));
-            u->full_name = json_string_value(json_object_get(ward, "FullName"));
-            u->province_code = pcode;
-            if (!u->code || !u->full_name || !pcode)
-                return lt_err(errstr, errstr_size, "unit entry %zu/%zu lacks Code or FullName",
-                              i, j);
-            units->n_communes++;
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    lt_strblock_t *b = units->strings;
+    if (!b || b->size - b->used < n) {
+        size_t size = n > 65536 ? n : 65536;
+        if (!(b = malloc(sizeof(*b) + size)))
+            abort();
+        *b = (lt_strblock_t){.next = units->strings, .size = size};
+        units->strings = b;
+    }
+    char *copy = b->data + b->used;
+    memcpy(copy, s, n);
+    b->used += n;
+    return copy;
+}
+
+/* Room for one more element in *array of *n (capacity *cap). */
+static void *lt_units_grow(void *array, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return array;
+    *cap = *cap ? *cap * 2 : 64;
+    if (!(array = realloc(array, *cap * size)))
+        abort();
+    return array;
+}
+
+/* The whole file, NUL-terminated (free it), or NULL with errstr. */
+static char *lt_units_read(const char *path, size_t *len, char *errstr, size_t errstr_size)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    long size = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (text = malloc((size_t)size + 1)) && fread(text, 1, (size_t)size, f) == (size_t)size) {
+        text[size] = '\0';
+        *len = (size_t)size;
+        fclose(f);
+        return text;
+    }
+    lt_err(errstr, errstr_size, "unable to open %s: %s", path, strerror(errno));
+    free(text);
+    if (f)
+        fclose(f);
+    return NULL;
+}
+
+/* JSON text, element by element: the files are read one top-level array
+ * element at a time (a province each), never as one tree; parsed whole, the
+ * 2025 mapping alone takes 10 MB. The scanner only finds where values begin
+ * and end (strings and nesting); jansson parses each element. */
+static size_t lt_json_ws(const char *t, size_t len, size_t i)
+{
+    while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n'))
+        i++;
+    return i;
+}
+
+/* The index just after the value starting at t[i], or 0 if the text ends first. */
+static size_t lt_json_skip(const char *t, size_t len, size_t i)
+{
+    int depth = 0;
+    for (; i < len; i++) {
+        char c = t[i];
+        if (depth == 0 && (c == ',' || c == ']' || c == '}' || c == ':'))
+            return i; /* the end of a scalar */
+        if (c == '"') {
+            for (i++; i < len && t[i] != '"'; i++)
+                i += t[i] == '\\';
+            if (i >= len)
+                return 0;
+            if (depth == 0)
+                return i + 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return i + 1;
         }
     }
-    qsort(units->communes, units->n_communes, sizeof(*units->communes), lt_unit_cmp);
+    return 0;
+}
+
+static int lt_json_line(const char *t, size_t i)
+{
+    int line = 1;
+    for (size_t k = 0; k < i; k++)
+        line += t[k] == '\n';
+    return line;
+}
+
+/* Where the array to walk begins: the document (key NULL) or the value of
+ * key in the top-level object; SIZE_MAX if it is not there. */
+static size_t lt_json_array_at(const char *t, size_t len, const char *key)
+{
+    size_t i = lt_json_ws(t, len, 0), end;
+    if (!key)
+        return i < len && t[i] == '[' ? i : SIZE_MAX;
+    if (i >= len || t[i] != '{')
+        return SIZE_MAX;
+    for (i = lt_json_ws(t, len, i + 1); i < len && t[i] == '"'; i = lt_json_ws(t, len, i)) {
+        if (!(end = lt_json_skip(t, len, i)))
+            return SIZE_MAX;
+        int match = end - i - 2 == strlen(key) && memcmp(t + i + 1, key, end - i - 2) == 0;
+        i = lt_json_ws(t, len, end);
+        if (i >= len || t[i] != ':')
+            return SIZE_MAX;
+        i = lt_json_ws(t, len, i + 1);
+        if (match)
+            return i < len && t[i] == '[' ? i : SIZE_MAX;
+        if (!(end = lt_json_skip(t, len, i)))
+            return SIZE_MAX;
+        i = lt_json_ws(t, len, end);
+        if (i < len && t[i] == ',')
+            i++;
+    }
+    return SIZE_MAX;
+}
+
+typedef int (*lt_json_each_fn)(void *arg, const json_t *elem, size_t index, char *errstr,
+                               size_t errstr_size);
+
+/* Parse each element of the array at t[at] alone and hand it to each.
+ * Returns 0, or -1 with errstr and *line (the line of the fault). */
+static int lt_json_each(const char *t, size_t len, size_t at, lt_json_each_fn each, void *arg,
+                        int *line, char *errstr, size_t errstr_size)
+{
+    size_t i = lt_json_ws(t, len, at + 1), index = 0;
+    while (i < len && t[i] != ']') {
+        size_t end = lt_json_skip(t, len, i);
+        *line = lt_json_line(t, i);
+        json_error_t jerr;
+        json_t *elem = end ? json_loadb(t + i, end - i, 0, &jerr) : NULL;
+        if (!elem) {
+            if (end)
+                *line += jerr.line - 1;
+            return lt_err(errstr, errstr_size, "%s", end ? jerr.text : "the text ends inside a value");
+        }
+        int rc = each(arg, elem, index++, errstr, errstr_size);
+        json_decref(elem);
+        if (rc != 0)
+            return -1;
+        i = lt_json_ws(t, len, end);
+        if (i < len && t[i] == ',')
+            i = lt_json_ws(t, len, i + 1);
+        else if (i < len && t[i] != ']')
+            return lt_err(errstr, errstr_size, "expected ',' or ']'");
+    }
+    *line = lt_json_line(t, i);
+    return i < len ? 0 : lt_err(errstr, errstr_size, "the text ends inside the array");
+}
+
+/* Read path's array (the document, or the value of key) element by element.
+ * what names the file in errors: "<path>:<line>: cannot read <what>: ...". */
+static int lt_units_read_each(const char *path, const char *key, const char *what,
+                              lt_json_each_fn each, void *arg, char *errstr, size_t errstr_size)
+{
+    char inner[512];
+    size_t len;
+    int line = 0, rc = -1;
+    char *text = lt_units_read(path, &len, inner, sizeof(inner));
+    if (text) {
+        size_t at = lt_json_array_at(text, len, key);
+        if (at == SIZE_MAX)
+            snprintf(inner, sizeof(inner), "expected %s", key ? "an object with a \"data\" array"
+                                                              : "a JSON array");
+        else
+            rc = lt_json_each(text, len, at, each, arg, &line, inner, sizeof(inner));
+        free(text);
+    }
+    if (rc != 0)
+        lt_err(errstr, errstr_size, "%s:%d: cannot read %s: %s", path, line, what, inner);
+    return rc;
+}
+
+/* One province of the unit list and its wards. */
+static int lt_units_province_read(void *arg, const json_t *prov, size_t index, char *errstr,
+                                  size_t errstr_size)
+{
+    lt_units_t *units = arg;
+    const char *pcode = lt_units_keep(units, json_string_value(json_object_get(prov, "Code")));
+    const char *pname =
+        lt_units_keep(units, json_string_value(json_object_get(prov, "FullName")));
+    if (!pcode || !pname)
+        return lt_err(errstr, errstr_size, "unit entry %zu lacks Code or FullName", index);
+    units->provinces = lt_units_grow(units->provinces, units->n_provinces, &units->cap_provinces,
+                                     sizeof(*units->provinces));
+    units->provinces[units->n_provinces++] =
+        (lt_unit_t){.code = pcode, .province_code = pcode, .full_name = pname};
+    size_t j;
+    const json_t *ward;
+    json_array_foreach(json_object_get(prov, "Wards"), j, ward)
+    {
+        units->communes = lt_units_grow(units->communes, units->n_communes,
+                                        &units->cap_communes, sizeof(*units->communes));
+        lt_unit_t *u = &units->communes[units->n_communes++];
+        u->code = lt_units_keep(units, json_string_value(json_object_get(ward, "Code")));
+        u->full_name = lt_units_keep(units, json_string_value(json_object_get(ward, "FullName")));
+        u->province_code = pcode;
+        if (!u->code || !u->full_name)
+            return lt_err(errstr, errstr_size, "unit entry %zu/%zu lacks Code or FullName",
+                          index, j);
+    }
     return 0;
 }
 
 lt_units_t *lt_units_load(const char *path, char *errstr, size_t errstr_size)
 {
-    json_error_t jerr;
     lt_units_t *units = calloc(1, sizeof(*units));
+    if (!units)
+        abort();
     units->path = path ? strdup(path) : lt_units_default_path(errstr, errstr_size);
     if (!units->path) {
         if (path)
             lt_err(errstr, errstr_size, "unit list: out of memory");
         goto fail;
     }
-    units->root = json_load_file(units->path, 0, &jerr);
-    if (!units->root || !json_is_array(units->root)) {
-        lt_err(errstr, errstr_size, "%s:%d: cannot read the unit list: %s%s", units->path,
-               jerr.line, units->root ? "expected a JSON array" : jerr.text,
-               path ? "" : " (the copy installed with this program; units_file names another)");
+    char what[160];
+    snprintf(what, sizeof(what), "the unit list%s",
+             path ? "" : " (the copy installed with this program; units_file names another)");
+    if (lt_units_read_each(units->path, NULL, what, lt_units_province_read, units, errstr,
+                           errstr_size) != 0)
         goto fail;
-    }
-    if (lt_units_index(units, errstr, errstr_size) != 0)
-        goto fail;
+    qsort(units->communes, units->n_communes, sizeof(*units->communes), lt_unit_cmp);
     lt_debug("unit list loaded", "path=%s communes=%zu", units->path, units->n_communes);
     return units;
 fail:
@@ -177,15 +363,17 @@ void lt_units_destroy(lt_units_t *units)
 {
     if (!units)
         return;
-    json_decref(units->root);
     free(units->communes);
     free(units->provinces);
-    free(units->pool);
     free(units->path);
-    json_decref(units->merges);
     free(units->old);
     free(units->succ);
     free(units->named2025);
+    while (units->strings) {
+        lt_strblock_t *next = units->strings->next;
+        free(units->strings);
+        units->strings = next;
+    }
     free(units);
 }
 
@@ -314,20 +502,27 @@ static const char *lt_json_str(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
+/* The mapping's rows while it is read (one old unit into one new each). */
+typedef struct lt_merges_read {
+    lt_units_t *units;
+    lt_merge_row_t *rows;
+    size_t n, cap;
+} lt_merges_read_t;
+
 /* Append the rows of one "merges" array (old units into new_code). */
-static int lt_merges_rows(const json_t *merges, const char *new_code,
-                          const char *province, lt_merge_row_t *rows, size_t *n,
-                          char *errstr, size_t errstr_size)
+static int lt_merges_rows(lt_merges_read_t *rd, const json_t *merges, const char *new_code,
+                          const char *province, char *errstr, size_t errstr_size)
 {
     size_t i;
     json_t *m;
     int alias;
     json_array_foreach(merges, i, m)
     {
-        lt_merge_row_t *r = &rows[(*n)++];
+        rd->rows = lt_units_grow(rd->rows, rd->n, &rd->cap, sizeof(*rd->rows));
+        lt_merge_row_t *r = &rd->rows[rd->n++];
         const char *type = lt_json_str(m, "type");
-        r->old_code = lt_json_str(m, "old_id");
-        r->old_name = lt_json_str(m, "name");
+        r->old_code = lt_units_keep(rd->units, lt_json_str(m, "old_id"));
+        r->old_name = lt_units_keep(rd->units, lt_json_str(m, "name"));
         r->new_code = lt_units_canonical(new_code, &alias);
         r->new_province = province;
         if (!r->old_code || !r->old_name || !type)
@@ -344,51 +539,35 @@ static int lt_merges_rows(const json_t *merges, const char *new_code,
     return 0;
 }
 
-static size_t lt_merges_count(const json_t *data, size_t *n_new)
+/* One province of the mapping: its rows, and its post-reform names into
+ * named2025. */
+static int lt_merges_province_read(void *arg, const json_t *prov, size_t index, char *errstr,
+                                   size_t errstr_size)
 {
-    size_t i, j, total = 0;
-    json_t *prov, *l2;
-    *n_new = 0;
-    json_array_foreach(data, i, prov)
+    lt_merges_read_t *rd = arg;
+    lt_units_t *units = rd->units;
+    size_t j;
+    json_t *l2;
+    const char *pcode = lt_units_keep(units, lt_json_str(prov, "level1_id"));
+    if (!pcode || lt_merges_rows(rd, json_object_get(prov, "merges"), pcode, pcode, errstr,
+                                 errstr_size) != 0)
+        return lt_err(errstr, errstr_size, "merges: province entry %zu is malformed", index);
+    json_array_foreach(json_object_get(prov, "level2s"), j, l2)
     {
-        total += json_array_size(json_object_get(prov, "merges"));
-        json_array_foreach(json_object_get(prov, "level2s"), j, l2)
-        {
-            total += json_array_size(json_object_get(l2, "merges"));
-            (*n_new)++;
-        }
-    }
-    return total;
-}
-
-/* Every row of the file, and the merges file's post-reform names into named. */
-static int lt_merges_collect(lt_units_t *units, const json_t *data, lt_merge_row_t *rows,
-                             size_t *n, char *errstr, size_t errstr_size)
-{
-    size_t i, j;
-    json_t *prov, *l2;
-    json_array_foreach(data, i, prov)
-    {
-        const char *pcode = lt_json_str(prov, "level1_id");
-        if (!pcode || lt_merges_rows(json_object_get(prov, "merges"), pcode, pcode, rows,
-                                     n, errstr, errstr_size) != 0)
-            return lt_err(errstr, errstr_size, "merges: province entry %zu is malformed",
-                          i);
-        json_array_foreach(json_object_get(prov, "level2s"), j, l2)
-        {
-            lt_unit_t *u = &units->named2025[units->n_named2025++];
-            u->code = lt_json_str(l2, "level2_id");
-            u->full_name = lt_json_str(l2, "name");
-            u->province_code = pcode;
-            if (!u->code || !u->full_name)
-                return lt_err(errstr, errstr_size,
-                              "merges: %s unit %zu lacks level2_id or "
-                              "name",
-                              pcode, j);
-            if (lt_merges_rows(json_object_get(l2, "merges"), u->code, pcode, rows, n,
-                               errstr, errstr_size) != 0)
-                return -1;
-        }
+        units->named2025 = lt_units_grow(units->named2025, units->n_named2025,
+                                         &units->cap_named2025, sizeof(*units->named2025));
+        lt_unit_t *u = &units->named2025[units->n_named2025++];
+        u->code = lt_units_keep(units, lt_json_str(l2, "level2_id"));
+        u->full_name = lt_units_keep(units, lt_json_str(l2, "name"));
+        u->province_code = pcode;
+        if (!u->code || !u->full_name)
+            return lt_err(errstr, errstr_size,
+                          "merges: %s unit %zu lacks level2_id or "
+                          "name",
+                          pcode, j);
+        if (lt_merges_rows(rd, json_object_get(l2, "merges"), u->code, pcode, errstr,
+                           errstr_size) != 0)
+            return -1;
     }
     return 0;
 }
@@ -412,42 +591,15 @@ static void lt_merges_group(lt_units_t *units, const lt_merge_row_t *rows, size_
     }
 }
 
-static int lt_merges_index(lt_units_t *units, const json_t *data, char *errstr,
-                           size_t errstr_size)
-{
-    size_t n_new, n = 0, total = lt_merges_count(data, &n_new);
-    lt_merge_row_t *rows = calloc(total ? total : 1, sizeof(*rows));
-    int rc = -1;
-
-    units->old = calloc(total ? total : 1, sizeof(*units->old));
-    units->succ = calloc(total ? total : 1, sizeof(*units->succ));
-    units->named2025 = calloc(n_new ? n_new : 1, sizeof(*units->named2025));
-    if (!rows || !units->old || !units->succ || !units->named2025) {
-        lt_err(errstr, errstr_size, "merges: out of memory");
-        goto done;
-    }
-    if (lt_merges_collect(units, data, rows, &n, errstr, errstr_size) != 0)
-        goto done;
-    qsort(rows, n, sizeof(*rows), lt_merge_row_cmp);
-    lt_merges_group(units, rows, n);
-    qsort(units->named2025, units->n_named2025, sizeof(*units->named2025), lt_unit_cmp);
-    rc = 0;
-done:
-    free(rows);
-    return rc;
-}
-
 static void lt_merges_reset(lt_units_t *units)
 {
-    json_decref(units->merges);
     free(units->old);
     free(units->succ);
     free(units->named2025);
-    units->merges = NULL;
     units->old = NULL;
     units->succ = NULL;
     units->named2025 = NULL;
-    units->n_old = units->n_succ = units->n_named2025 = 0;
+    units->n_old = units->n_succ = units->n_named2025 = units->cap_named2025 = 0;
 }
 
 /* merges-2025-07-01.json in the directory of the units file. */
@@ -467,23 +619,26 @@ int lt_units_load_merges(lt_units_t *units, const char *path, char *errstr,
                          size_t errstr_size)
 {
     char *owned = path ? NULL : lt_merges_default_path(units);
-    json_error_t jerr;
-    json_t *data;
+    lt_merges_read_t rd = {.units = units};
     int rc = -1;
 
     if (!path && !(path = owned))
         return lt_err(errstr, errstr_size, "merges: out of memory");
     lt_merges_reset(units);
-    units->merges = json_load_file(path, 0, &jerr);
-    data = json_object_get(units->merges, "data");
-    if (!json_is_array(data))
-        lt_err(errstr, errstr_size, "%s:%d: cannot read the merge mapping: %s", path,
-               jerr.line,
-               units->merges ? "expected an object with a \"data\" array" : jerr.text);
-    else
-        rc = lt_merges_index(units, data, errstr, errstr_size);
+    if (lt_units_read_each(path, "data", "the merge mapping", lt_merges_province_read, &rd,
+                           errstr, errstr_size) == 0) {
+        units->old = calloc(rd.n ? rd.n : 1, sizeof(*units->old));
+        units->succ = calloc(rd.n ? rd.n : 1, sizeof(*units->succ));
+        if (!units->old || !units->succ)
+            abort();
+        qsort(rd.rows, rd.n, sizeof(*rd.rows), lt_merge_row_cmp);
+        lt_merges_group(units, rd.rows, rd.n);
+        qsort(units->named2025, units->n_named2025, sizeof(*units->named2025), lt_unit_cmp);
+        rc = 0;
+    }
     if (rc != 0)
         lt_merges_reset(units);
+    free(rd.rows);
     free(owned);
     return rc;
 }
@@ -576,63 +731,6 @@ int lt_units_has_merges(const lt_units_t *units)
     return units->n_old > 0;
 }
 
-/* Copy *s into pool at offset at (when pool is not NULL) and point *s there;
- * the offset after it. */
-static size_t lt_units_intern(const char **s, char *pool, size_t at)
-{
-    if (!*s)
-        return at;
-    size_t n = strlen(*s) + 1;
-    if (pool) {
-        memcpy(pool + at, *s, n);
-        *s = pool + at;
-    }
-    return at + n;
-}
-
-static size_t lt_units_intern_units(lt_unit_t *u, size_t n, char *pool, size_t at)
-{
-    for (size_t i = 0; i < n; i++) {
-        at = lt_units_intern(&u[i].code, pool, at);
-        at = lt_units_intern(&u[i].province_code, pool, at);
-        at = lt_units_intern(&u[i].full_name, pool, at);
-    }
-    return at;
-}
-
-/* Every string the indexes point at, into pool (NULL: only counted). */
-static size_t lt_units_intern_all(lt_units_t *units, char *pool)
-{
-    size_t at = lt_units_intern_units(units->communes, units->n_communes, pool, 0);
-    at = lt_units_intern_units(units->provinces, units->n_provinces, pool, at);
-    at = lt_units_intern_units(units->named2025, units->n_named2025, pool, at);
-    for (size_t i = 0; i < units->n_old; i++) {
-        at = lt_units_intern(&units->old[i].code, pool, at);
-        at = lt_units_intern(&units->old[i].full_name, pool, at);
-        at = lt_units_intern(&units->old[i].province_code, pool, at);
-    }
-    for (size_t i = 0; i < units->n_succ; i++)
-        at = lt_units_intern(&units->succ[i].code, pool, at);
-    return at;
-}
-
-/* Parsed, the two files take about 15 MB that every daemon would hold for
- * its whole life; their strings, copied into one block, under 1 MB. The
- * JSON trees go. Returns 0, or -1 when memory runs out (nothing changed). */
-static int lt_units_compact(lt_units_t *units)
-{
-    char *pool = malloc(lt_units_intern_all(units, NULL) + 1);
-    if (!pool)
-        return -1;
-    lt_units_intern_all(units, pool);
-    free(units->pool);
-    units->pool = pool;
-    json_decref(units->root);
-    json_decref(units->merges);
-    units->root = units->merges = NULL;
-    return 0;
-}
-
 lt_units_t *lt_units_open(const char *path, char *errstr, size_t errstr_size)
 {
     lt_units_t *units = lt_units_load(path, errstr, errstr_size);
@@ -640,8 +738,6 @@ lt_units_t *lt_units_open(const char *path, char *errstr, size_t errstr_size)
         lt_units_destroy(units);
         return NULL;
     }
-    if (units)
-        lt_units_compact(units); /* on failure the trees stay: still correct */
     return units;
 }
 
