@@ -18,10 +18,9 @@ set -euo pipefail
 bench_begin scale
 
 # assigned_topics LOG - the topics the sink of LOG held after its last
-# rebalance (the revocation at its stop does not count).
+# rebalance (its "partitions assigned count=N" line).
 assigned_topics() {
-    awk '/msg="partitions revoked"/ { n = 0 } /msg="partition assigned"/ { last = ++n }
-         END { print last + 0 }' "$1"
+    awk '/msg="partitions assigned"/ { sub(/.*count=/, ""); last = $1 } END { print last + 0 }' "$1"
 }
 
 # scale_pass N PASS - N sinks apply the pre-fill into a fresh database; sets

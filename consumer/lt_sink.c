@@ -259,6 +259,7 @@ static void lt_sink_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             return;
         }
         rd_kafka_assign(rk, parts);
+        lt_info("partitions assigned", "count=%d", parts->cnt); /* 0: the others hold them all */
         lt_sink_metrics_assignment(sink->metrics, parts);
     } else {
         /* Messages held for this round are re-read by the next owner from the

@@ -18,11 +18,17 @@ CREATE TEMP TABLE IF NOT EXISTS lt_changed (
 -- The digest follows in the same statement: every part of it sees lt.entity
 -- as it was before, so `old` holds the states being replaced, whose members
 -- leave their bucket as the new ones join it (proto/lt_digest.h).
+-- `old` is one primary-key probe per staged row (LIMIT 1 keeps the planner
+-- from turning it into a join): with statistics of a young lt.entity it
+-- hash-joined the whole table in every round, 4.8 s instead of 0.2 s for
+-- 3,500 events (four sinks loading a fresh database).
 WITH old AS (
-    SELECT e.commune_code, e.entity_type, e.entity_id, e.h0, e.h1, e.h2, e.h3
-    FROM lt.entity e JOIN lt_stage s
-      ON e.commune_code = s.commune_code AND e.entity_type = s.entity_type
-     AND e.entity_id = s.entity_id),
+    SELECT s.commune_code, s.entity_type, s.entity_id, e.h0, e.h1, e.h2, e.h3
+    FROM lt_stage s CROSS JOIN LATERAL (
+        SELECT e.h0, e.h1, e.h2, e.h3 FROM lt.entity e
+        WHERE e.commune_code = s.commune_code AND e.entity_type = s.entity_type
+          AND e.entity_id = s.entity_id
+        LIMIT 1) e),
 up AS (
     INSERT INTO lt.entity AS e (commune_code, entity_type, entity_id, version, deleted,
                                 content_hash, payload, occurred_at, recorded_at, seq,
