@@ -56,8 +56,11 @@ scale_pass() {
     backend=$(backends_cpu)
     bench_stop_all
     for ((i = 0; i < n; i++)); do spread+="${spread:+/}$(assigned_topics "${logs[$i]}")"; done
-    local last
-    last=$(q "$db" "SELECT extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) FROM lt.event_log")
+    # lt.event_log has one row per (commune, seq): all of them, once each
+    local last events
+    IFS='|' read -r events last <<<"$(q "$db" "SELECT count(*),
+        extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) FROM lt.event_log")"
+    [ "$events" = "$TOTAL" ] || die "lt.event_log holds $events events, expected $TOTAL"
     X_RATE=$(calc "$TOTAL / ($last - $t0)")
     [ "$backend" = '?' ] && backend=0
     X_CPU_US=$(calc "($cpu + $backend) * 1e6 / $TOTAL")
