@@ -51,7 +51,8 @@ void lt_agent_metrics_kafka_stats(lt_agent_metrics_t *am, const char *json, size
 void lt_agent_metrics_database(lt_agent_metrics_t *am, int up);
 
 /* One pass of the loop: counters, sequences, in-flight batches; and every
- * LT_AGENT_METRICS_REFRESH_MS the outbox backlog from pg. */
+ * LT_AGENT_METRICS_REFRESH_MS the outbox backlog from pg (only with an HTTP
+ * port: no one else reads it). */
 void lt_agent_metrics_tick(lt_agent_metrics_t *am, const lt_agent_stats_t *stats, PGconn *pg,
                            uint64_t acked_seq, uint64_t next_seq, size_t inflight);
 
