@@ -101,6 +101,7 @@ typedef struct lt_agent {
     size_t producer_max_bytes; /* the producer's message.max.bytes */
     uint64_t size_refused_seq; /* first seq of the last batch refused as too large */
     uint64_t events_since_digest;
+    int backlog_since_digest;  /* a backlog was sent since the last digest */
     int64_t digest_due_ms;     /* when the next digest is due anyway */
     lt_control_t *control;     /* the province's requests */
     int64_t control_due_ms;    /* next look at the control topic */
@@ -318,6 +319,8 @@ static lt_pg_rc_t lt_agent_fill(lt_agent_t *agent, char *errstr, size_t errstr_s
                                         errstr, errstr_size);
         if (rc != LT_PG_OK)
             return rc;
+        if (claimed >= ac->batch_max_events)
+            agent->backlog_since_digest = 1; /* more than one batch waited */
         /* The rows just numbered are the next to send: no second read. */
         if (agent->cursor == first_seq && claimed > 0) {
             agent->cursor += (uint64_t)claimed;
@@ -400,6 +403,7 @@ static Lienthong__V1__Digest *lt_agent_digest_due(lt_agent_t *agent,
 static void lt_agent_digest_sent(lt_agent_t *agent, const Lienthong__V1__Batch *batch)
 {
     agent->events_since_digest = 0;
+    agent->backlog_since_digest = 0;
     agent->digest_due_ms = lt_monotonic_ms() + agent->ac->digest_every_s * 1000;
     agent->stats.digests_sent++;
     lt_debug("digest attached", "commune=%s seq=%" PRIu64, agent->ac->commune, batch->last_seq);
@@ -952,7 +956,12 @@ static lt_pg_rc_t lt_agent_idle_send(lt_agent_t *agent, char *errstr, size_t err
                   agent->st.acked_seq + 1 == agent->st.next_seq;
     Lienthong__V1__Batch batch = LIENTHONG__V1__BATCH__INIT;
     lt_digest_t d;
-    if (settled && lt_monotonic_ms() >= agent->digest_due_ms) {
+    /* Caught up after a backlog: say where the commune stands now. Its
+     * batches shared rounds at the province, which compares only a digest
+     * at the last sequence of a round, so those sent on the way may all
+     * have been skipped. */
+    int caught_up = agent->backlog_since_digest && agent->events_since_digest > 0;
+    if (settled && (caught_up || lt_monotonic_ms() >= agent->digest_due_ms)) {
         lt_pg_rc_t rc = lt_outbox_digest_read(agent->pg, &d, errstr, errstr_size);
         if (rc != LT_PG_OK)
             return rc;
