@@ -89,11 +89,6 @@ void lt_committer_start(lt_committer_t *c, PGconn *pg, const struct lt_plan *pla
     pthread_mutex_unlock(&c->lock);
 }
 
-int lt_committer_busy(const lt_committer_t *c)
-{
-    return c->in_flight; /* written only by the sink's thread */
-}
-
 int lt_committer_finished(lt_committer_t *c)
 {
     pthread_mutex_lock(&c->lock);

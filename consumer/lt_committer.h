@@ -27,9 +27,6 @@ void lt_committer_destroy(lt_committer_t *c); /* waits for a round in flight; NU
  * are the committer's until lt_committer_wait returns. One round at a time. */
 void lt_committer_start(lt_committer_t *c, PGconn *pg, const struct lt_plan *plan);
 
-/* Is a round in flight (started and not waited for)? */
-int lt_committer_busy(const lt_committer_t *c);
-
 /* Has the round in flight been committed or failed (or is none in flight)?
  * Never blocks. */
 int lt_committer_finished(lt_committer_t *c);

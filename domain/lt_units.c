@@ -159,6 +159,7 @@ static void *lt_units_grow(void *array, size_t n, size_t *cap, size_t size)
 /* The whole file, NUL-terminated (free it), or NULL with errstr. */
 static char *lt_units_read(const char *path, size_t *len, char *errstr, size_t errstr_size)
 {
+    errno = 0;
     FILE *f = fopen(path, "rb");
     char *text = NULL;
     long size = -1;
@@ -169,7 +170,8 @@ static char *lt_units_read(const char *path, size_t *len, char *errstr, size_t e
         fclose(f);
         return text;
     }
-    lt_err(errstr, errstr_size, "unable to open %s: %s", path, strerror(errno));
+    lt_err(errstr, errstr_size, "%s %s: %s", f ? "cannot read" : "unable to open", path,
+           errno ? strerror(errno) : "shorter than its size");
     free(text);
     if (f)
         fclose(f);
