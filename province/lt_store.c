@@ -322,7 +322,9 @@ static const char lt_store_begin_sql[] =
 
 static const char lt_store_stage_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS lt_stage ("
-    /* The real tables' collation: joins on these columns must use their indexes. */
+    /* The database's default collation on purpose: compared with a column
+     * of a real table, that column's collation wins (C in lt.entity and the
+     * typed tables, see province_schema.sql), so joins use its index. */
     " commune_code text, seq bigint, entity_type text, entity_id text, version bigint,"
     " op text, content_hash bytea, payload jsonb, occurred_us bigint, recorded_us bigint,"
     " subject_name text, subject_name_key text, personal_id text, late boolean,"

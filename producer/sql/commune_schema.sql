@@ -43,10 +43,12 @@ CREATE TABLE IF NOT EXISTS lt.agent_state (
 );
 
 -- The commune's current state as sent, newest version per entity; the
--- province holds the same rows, which is what the digests compare.
+-- province holds the same rows, which is what the digests compare. Types and
+-- ids are identifiers, compared byte by byte (COLLATE "C", as at the province):
+-- every claim probes the primary key once per row.
 CREATE TABLE IF NOT EXISTS lt.entity_state (
-    entity_type  text    NOT NULL,
-    entity_id    text    NOT NULL,
+    entity_type  text COLLATE "C" NOT NULL,
+    entity_id    text COLLATE "C" NOT NULL,
     version      bigint  NOT NULL,
     deleted      boolean NOT NULL,
     content_hash bytea,

@@ -10,8 +10,8 @@
 ANALYZE lt_stage (commune_code, entity_type, entity_id);
 
 -- Newest version wins; a delete leaves a tombstone that keeps its version.
--- (Same collation as the real tables: a join across collations cannot use
--- their indexes.)
+-- (The default collation: in a join the real table's collation wins, and
+-- the join uses its index.)
 CREATE TEMP TABLE IF NOT EXISTS lt_changed (
     commune_code text, entity_type text, entity_id text, version bigint, deleted boolean)
     ON COMMIT DELETE ROWS;

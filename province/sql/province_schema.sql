@@ -5,10 +5,16 @@
 -- database says exactly where to resume, and Kafka's own offsets are only a
 -- copy for lag tools.
 CREATE SCHEMA IF NOT EXISTS lt;
+--
+-- Commune codes, entity types, entity ids and topics are compared byte by
+-- byte (COLLATE "C"): they are identifiers, not words, and every round
+-- probes the indexes on them thousands of times; a language collation
+-- (vi_VN, en_US, even C.UTF-8) costs a tenth of the sink's database time.
+-- Names and other text keep the database's collation.
 
 -- Communes registered by `lienthong-sink provision`.
 CREATE TABLE IF NOT EXISTS lt.commune (
-    commune_code  text PRIMARY KEY,
+    commune_code  text COLLATE "C" PRIMARY KEY,
     province_code text NOT NULL,
     name          text NOT NULL,
     events_topic  text NOT NULL UNIQUE,
@@ -20,7 +26,7 @@ CREATE TABLE IF NOT EXISTS lt.commune (
 
 -- Where to resume reading: the next offset to apply per topic partition.
 CREATE TABLE IF NOT EXISTS lt.kafka_offset (
-    topic       text   NOT NULL,
+    topic       text COLLATE "C" NOT NULL,
     partition   int    NOT NULL,
     next_offset bigint NOT NULL,
     updated_at  timestamptz NOT NULL DEFAULT now(),
@@ -29,7 +35,7 @@ CREATE TABLE IF NOT EXISTS lt.kafka_offset (
 
 -- Per commune: the last applied sequence (duplicates at or below it are skipped).
 CREATE TABLE IF NOT EXISTS lt.commune_progress (
-    commune_code    text PRIMARY KEY,
+    commune_code    text COLLATE "C" PRIMARY KEY,
     last_seq        bigint NOT NULL,
     last_batch_hash bytea,
     events_applied  bigint NOT NULL DEFAULT 0,
@@ -44,7 +50,7 @@ ALTER TABLE lt.commune_progress ADD COLUMN IF NOT EXISTS last_applied_at timesta
 
 -- A jump in a commune's sequence: events from_seq..to_seq never arrived.
 CREATE TABLE IF NOT EXISTS lt.seq_gap (
-    commune_code text   NOT NULL,
+    commune_code text COLLATE "C" NOT NULL,
     from_seq     bigint NOT NULL,
     to_seq       bigint NOT NULL,
     detected_at  timestamptz NOT NULL DEFAULT now(),
@@ -54,9 +60,9 @@ CREATE TABLE IF NOT EXISTS lt.seq_gap (
 
 -- Current state: one row per entity, newest version wins, deletes are tombstones.
 CREATE TABLE IF NOT EXISTS lt.entity (
-    commune_code text    NOT NULL,
-    entity_type  text    NOT NULL,
-    entity_id    text    NOT NULL,
+    commune_code text COLLATE "C" NOT NULL,
+    entity_type  text COLLATE "C" NOT NULL,
+    entity_id    text COLLATE "C" NOT NULL,
     version      bigint  NOT NULL,
     deleted      boolean NOT NULL,
     content_hash bytea,
@@ -70,10 +76,10 @@ CREATE TABLE IF NOT EXISTS lt.entity (
 
 -- Every applied event once: the primary key makes a second application fail loudly.
 CREATE TABLE IF NOT EXISTS lt.event_log (
-    commune_code text   NOT NULL,
+    commune_code text COLLATE "C" NOT NULL,
     seq          bigint NOT NULL,
-    entity_type  text   NOT NULL,
-    entity_id    text   NOT NULL,
+    entity_type  text COLLATE "C" NOT NULL,
+    entity_id    text COLLATE "C" NOT NULL,
     version      bigint NOT NULL,
     op           text   NOT NULL,
     content_hash bytea,
@@ -85,14 +91,14 @@ CREATE TABLE IF NOT EXISTS lt.event_log (
 
 -- The signed batch chain, for audit.
 CREATE TABLE IF NOT EXISTS lt.batch_log (
-    commune_code    text   NOT NULL,
+    commune_code    text COLLATE "C" NOT NULL,
     first_seq       bigint NOT NULL,
     last_seq        bigint NOT NULL,
     batch_hash      bytea  NOT NULL,
     prev_batch_hash bytea,
     key_id          text   NOT NULL,
     signature       bytea  NOT NULL,
-    topic           text   NOT NULL,
+    topic           text COLLATE "C" NOT NULL,
     kafka_offset    bigint NOT NULL,
     applied_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (topic, kafka_offset)
@@ -102,7 +108,7 @@ CREATE INDEX IF NOT EXISTS batch_log_commune ON lt.batch_log (commune_code, firs
 -- Messages that could not be applied, with the raw bytes to replay after a fix.
 CREATE TABLE IF NOT EXISTS lt.quarantine (
     id            bigserial PRIMARY KEY,
-    topic         text   NOT NULL,
+    topic         text COLLATE "C" NOT NULL,
     partition     int    NOT NULL,
     kafka_offset  bigint NOT NULL,
     commune_code  text,
@@ -134,7 +140,7 @@ CREATE INDEX IF NOT EXISTS entity_without_member ON lt.entity (commune_code)
 CREATE INDEX IF NOT EXISTS entity_bucket ON lt.entity (commune_code, bucket);
 
 CREATE TABLE IF NOT EXISTS lt.digest_bucket (
-    commune_code text     NOT NULL,
+    commune_code text COLLATE "C" NOT NULL,
     bucket       smallint NOT NULL,
     count        bigint   NOT NULL,
     h0           bigint   NOT NULL,
@@ -147,7 +153,7 @@ CREATE TABLE IF NOT EXISTS lt.digest_bucket (
 -- Every in-band comparison: the commune's digest as of seq against the
 -- province's right after applying seq.
 CREATE TABLE IF NOT EXISTS lt.digest_check (
-    commune_code text     NOT NULL,
+    commune_code text COLLATE "C" NOT NULL,
     seq          bigint   NOT NULL,
     checked_at   timestamptz NOT NULL DEFAULT now(),
     equal        boolean  NOT NULL,
@@ -158,7 +164,7 @@ CREATE TABLE IF NOT EXISTS lt.digest_check (
 -- The newest heartbeat of each commune's agent: liveness, backlog at the
 -- commune, refused rows, the agent's clock (against received_at: skew).
 CREATE TABLE IF NOT EXISTS lt.commune_heartbeat (
-    commune_code     text PRIMARY KEY,
+    commune_code     text COLLATE "C" PRIMARY KEY,
     agent_at         timestamptz NOT NULL,  -- the agent's clock when sent
     received_at      timestamptz NOT NULL,  -- the province's when applied
     outbox_pending   bigint NOT NULL,       -- rows not yet acknowledged by Kafka
@@ -173,7 +179,7 @@ CREATE TABLE IF NOT EXISTS lt.commune_heartbeat (
 -- Resync requests (lienthong-reconcile repair) and their answers' progress.
 CREATE TABLE IF NOT EXISTS lt.resync (
     request_id   text PRIMARY KEY,
-    commune_code text NOT NULL,
+    commune_code text COLLATE "C" NOT NULL,
     buckets      smallint[],          -- digest buckets asked for; NULL with all_buckets
     all_buckets  boolean NOT NULL DEFAULT false,
     first_seq    bigint,              -- or a sequence range asked for
@@ -186,9 +192,9 @@ CREATE TABLE IF NOT EXISTS lt.resync (
 
 -- Entities a resync found the commune no longer holds, removed here.
 CREATE TABLE IF NOT EXISTS lt.resync_removed (
-    commune_code text   NOT NULL,
-    entity_type  text   NOT NULL,
-    entity_id    text   NOT NULL,
+    commune_code text COLLATE "C" NOT NULL,
+    entity_type  text COLLATE "C" NOT NULL,
+    entity_id    text COLLATE "C" NOT NULL,
     version      bigint NOT NULL,
     removed_at   timestamptz NOT NULL DEFAULT now()
 );
@@ -227,8 +233,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 CREATE TABLE IF NOT EXISTS lt.civil_record (
-    commune_code        text    NOT NULL,
-    entity_id           text    NOT NULL,
+    commune_code        text COLLATE "C" NOT NULL,
+    entity_id           text COLLATE "C" NOT NULL,
     version             bigint  NOT NULL,
     kind                text    NOT NULL,  -- BIRTH, DEATH, MARRIAGE, RECOGNITION, ...
     registration_kind   text,              -- NEW, LATE, RE_REGISTRATION
@@ -253,8 +259,8 @@ CREATE INDEX IF NOT EXISTS civil_record_name_key ON lt.civil_record (subject_nam
 CREATE INDEX IF NOT EXISTS civil_record_kind_date ON lt.civil_record (kind, registered_on);
 
 CREATE TABLE IF NOT EXISTS lt.dossier (
-    commune_code        text   NOT NULL,
-    entity_id           text   NOT NULL,
+    commune_code        text COLLATE "C" NOT NULL,
+    entity_id           text COLLATE "C" NOT NULL,
     version             bigint NOT NULL,
     dossier_code        text   NOT NULL,
     procedure_code      text,
@@ -280,8 +286,8 @@ CREATE INDEX IF NOT EXISTS dossier_due ON lt.dossier (due_at);
 CREATE INDEX IF NOT EXISTS dossier_applicant_key ON lt.dossier (applicant_name_key);
 
 CREATE TABLE IF NOT EXISTS lt.dossier_history (
-    commune_code text   NOT NULL,
-    entity_id    text   NOT NULL,
+    commune_code text COLLATE "C" NOT NULL,
+    entity_id    text COLLATE "C" NOT NULL,
     step         int    NOT NULL,   -- 1 = first status
     status       text   NOT NULL,
     at           timestamptz,
@@ -316,15 +322,15 @@ GROUP BY 1, 2, 3, 4;
 -- sent it in origin_code, and its payload keeps the unit that registered it.
 -- An old commune is retired: its event log, batches and progress stay as its
 -- history, and anything new on its topic is quarantined naming the merger.
-ALTER TABLE lt.commune ADD COLUMN IF NOT EXISTS merged_into text REFERENCES lt.commune;
+ALTER TABLE lt.commune ADD COLUMN IF NOT EXISTS merged_into text COLLATE "C" REFERENCES lt.commune;
 ALTER TABLE lt.commune ADD COLUMN IF NOT EXISTS retired_at timestamptz;
-ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS origin_code text;
-ALTER TABLE lt.civil_record ADD COLUMN IF NOT EXISTS origin_code text;
-ALTER TABLE lt.dossier ADD COLUMN IF NOT EXISTS origin_code text;
+ALTER TABLE lt.entity ADD COLUMN IF NOT EXISTS origin_code text COLLATE "C";
+ALTER TABLE lt.civil_record ADD COLUMN IF NOT EXISTS origin_code text COLLATE "C";
+ALTER TABLE lt.dossier ADD COLUMN IF NOT EXISTS origin_code text COLLATE "C";
 
 CREATE TABLE IF NOT EXISTS lt.commune_merge (
-    old_code   text PRIMARY KEY REFERENCES lt.commune,
-    new_code   text NOT NULL REFERENCES lt.commune,
+    old_code   text COLLATE "C" PRIMARY KEY REFERENCES lt.commune,
+    new_code   text COLLATE "C" NOT NULL REFERENCES lt.commune,
     partial    boolean NOT NULL,  -- the 2025 mapping: only part of the old unit went
     last_seq   bigint NOT NULL,   -- the old commune's last applied sequence
     entities   bigint NOT NULL,   -- records moved
