@@ -69,12 +69,22 @@ static const char *lt_field_json_name(const ProtobufCFieldDescriptor *field, cha
     return lt_json_name(field->name, out, size) ? out : field->name;
 }
 
-static int lt_field_matches(const ProtobufCFieldDescriptor *field, const char *key)
+/* key == protoc's JSON name of name, compared as lt_json_name would build it. */
+static int lt_json_name_is(const char *name, const char *key)
 {
-    char buf[LT_JP_NAME_MAX];
+    int upper = 0;
 
-    return strcmp(key, field->name) == 0 ||
-           strcmp(key, lt_field_json_name(field, buf, sizeof(buf))) == 0;
+    for (; *name; name++) {
+        if (*name == '_') {
+            upper = 1;
+            continue;
+        }
+        char c = upper && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
+        if (*key++ != c)
+            return 0;
+        upper = 0;
+    }
+    return *key == '\0';
 }
 
 /* ------------------------------------------------------------------ errors */
@@ -635,41 +645,40 @@ static int lt_jp_field(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
     return rc;
 }
 
-/* The value of field in obj under its JSON or its original name; both is an error. */
-static int lt_jp_lookup(lt_jp_t *jp, const ProtobufCFieldDescriptor *field,
-                        const json_t *obj, const json_t **out)
-{
-    char buf[LT_JP_NAME_MAX];
-    const char *jname = lt_field_json_name(field, buf, sizeof(buf));
-    const json_t *by_json = json_object_get(obj, jname);
-    const json_t *by_name = strcmp(jname, field->name) ? json_object_get(obj, field->name)
-                                                       : NULL;
+#define LT_JP_FIELDS_MAX 64
 
-    if (by_json && by_name)
-        return lt_jp_fail(jp, "field given twice, as %s and as %s", jname, field->name);
-    *out = by_json ? by_json : by_name;
-    return 0;
+/* The field key names, by its original or its JSON name; -1 if none. */
+static int lt_jp_field_of(const ProtobufCMessageDescriptor *desc, const char *key)
+{
+    for (unsigned f = 0; f < desc->n_fields; f++)
+        if (strcmp(key, desc->fields[f].name) == 0 || lt_json_name_is(desc->fields[f].name, key))
+            return (int)f;
+    return -1;
 }
 
-static int lt_jp_unknown_keys(lt_jp_t *jp, const ProtobufCMessageDescriptor *desc,
-                              const json_t *obj)
+/* One pass over the object's keys: each value goes to its field in vals
+ * (indexed like desc->fields). A key no field has is an error, and so is a
+ * field given under both its names. */
+static int lt_jp_collect(lt_jp_t *jp, const ProtobufCMessageDescriptor *desc,
+                         const json_t *obj, const json_t **vals)
 {
     const char *key;
     const json_t *value = NULL;
-    char text[LT_JP_DESCR_MAX];
-    unsigned f;
+    char text[LT_JP_DESCR_MAX], jname[LT_JP_NAME_MAX];
 
     /* jansson's iterators take a non-const object; nothing is modified */
     json_object_foreach((json_t *)(uintptr_t)obj, key, value) {
-        for (f = 0; f < desc->n_fields; f++) {
-            if (lt_field_matches(&desc->fields[f], key))
-                break;
-        }
-        if (f == desc->n_fields) {
+        int f = lt_jp_field_of(desc, key);
+        if (f < 0) {
             lt_jp_excerpt(key, strlen(key), text, sizeof(text));
             lt_path_field(&jp->path, text);
             return lt_jp_fail(jp, "unknown field");
         }
+        if (vals[f])
+            return lt_jp_fail(jp, "field given twice, as %s and as %s",
+                              lt_field_json_name(&desc->fields[f], jname, sizeof(jname)),
+                              desc->fields[f].name);
+        vals[f] = value;
     }
     return 0;
 }
@@ -677,22 +686,24 @@ static int lt_jp_unknown_keys(lt_jp_t *jp, const ProtobufCMessageDescriptor *des
 static int lt_jp_fill(lt_jp_t *jp, ProtobufCMessage *msg, const json_t *json, int depth)
 {
     const ProtobufCMessageDescriptor *desc = msg->descriptor;
-    const json_t *value = NULL;
-    unsigned f;
+    const json_t *on_stack[LT_JP_FIELDS_MAX] = {0}, **vals = on_stack;
+    int rc = 0;
 
     if (!json_is_object(json))
         return lt_jp_expected(jp, "an object", json);
-    if (lt_jp_unknown_keys(jp, desc, json) < 0)
-        return -1;
-    for (f = 0; f < desc->n_fields; f++) {
-        if (lt_jp_lookup(jp, &desc->fields[f], json, &value) < 0)
-            return -1;
-        if (value == NULL || json_is_null(value))
+    if (desc->n_fields > LT_JP_FIELDS_MAX && !(vals = calloc(desc->n_fields, sizeof(*vals))))
+        return lt_jp_fail(jp, "out of memory");
+    rc = lt_jp_collect(jp, desc, json, vals);
+    /* In the descriptor's order: the first error reported does not depend
+     * on the order of the keys. */
+    for (unsigned f = 0; rc == 0 && f < desc->n_fields; f++) {
+        if (vals[f] == NULL || json_is_null(vals[f]))
             continue; /* null means absent */
-        if (lt_jp_field(jp, &desc->fields[f], value, msg, depth) < 0)
-            return -1;
+        rc = lt_jp_field(jp, &desc->fields[f], vals[f], msg, depth);
     }
-    return 0;
+    if (vals != on_stack)
+        free(vals);
+    return rc;
 }
 
 ProtobufCMessage *lt_json_to_pb(const ProtobufCMessageDescriptor *desc,
