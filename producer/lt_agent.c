@@ -52,7 +52,8 @@ const lt_conf_opt_t lt_agent_conf_table[] = {
     OPT("agent", "linger_ms", LT_CONF_INT, "20", linger_ms, 0, 60000,
         "how long a partial batch waits for more events"),
     OPT("agent", "poll_interval_ms", LT_CONF_INT, "200", poll_interval_ms, 10, 60000,
-        "outbox poll interval when idle"),
+        "how often an idle agent looks at the outbox; the schema's trigger wakes it at once on"
+        " each committed insert"),
     OPT("agent", "max_inflight_batches", LT_CONF_INT, "32", max_inflight_batches, 1, 10000,
         "batches produced but not yet acknowledged"),
     OPT("agent", "read_chunk", LT_CONF_INT, "2000", read_chunk, 1, 100000,
@@ -84,6 +85,10 @@ typedef struct lt_agent {
     const lt_conf_t *conf;
     rd_kafka_t *rk;
     PGconn *pg;
+    PGconn *mark_pg;          /* marks delivered runs sent while pg claims */
+    lt_ack_run_t mark_run;    /* the run being marked, if marking */
+    int marking;
+    int told_no_trigger;      /* logged once: the outbox cannot wake the agent */
     lt_signer_t *signer;
     lt_units_t *units;
     lt_validate_ctx_t vctx;  /* the rules a row must pass to be numbered */
@@ -275,6 +280,22 @@ static PGconn *lt_agent_pg_connect(const lt_agent_conf_t *ac, char *errstr, size
     return NULL;
 }
 
+/* New outbox rows wake the agent (lt_outbox_listen) on this connection; a
+ * reconnected one listens again. Without that, polling finds them. */
+static void lt_agent_listen(lt_agent_t *agent)
+{
+    char errstr[512];
+    int has_trigger = 0;
+    if (lt_outbox_listen(agent->pg, &has_trigger, errstr, sizeof(errstr)) != LT_PG_OK)
+        lt_warn("cannot listen for new outbox rows; polling for them", "commune=%s error=\"%s\"",
+                agent->ac->commune, errstr);
+    else if (!has_trigger && !agent->told_no_trigger++)
+        lt_info("the outbox has no notify trigger (lienthong-agent init adds it): new rows are"
+                " found by polling",
+                "commune=%s poll_interval_ms=%ld", agent->ac->commune,
+                agent->ac->poll_interval_ms);
+}
+
 /* PostgreSQL trouble: wait for the server and reconnect when that can help.
  * Returns -1 when the error is permanent (logged). */
 static int lt_agent_pg_trouble(lt_agent_t *agent, lt_pg_rc_t rc, const char *what,
@@ -292,14 +313,23 @@ static int lt_agent_pg_trouble(lt_agent_t *agent, lt_pg_rc_t rc, const char *wha
     lt_pg_pause(agent->ac->postgres, backoff);
     lt_systemd_watchdog(); /* waiting out an outage is the loop turning */
     char reconnect[512];
+    int lost = PQstatus(agent->pg) != CONNECTION_OK;
     rc = lt_pg_ensure(agent->pg, reconnect, sizeof(reconnect));
+    /* The marking connection went through the same outage: renewed with the
+     * other one (when idle), not found broken at its next statement. */
+    if (rc == LT_PG_OK && agent->mark_pg && lost && !agent->marking)
+        PQreset(agent->mark_pg);
+    if (rc == LT_PG_OK && agent->mark_pg)
+        rc = lt_pg_ensure(agent->mark_pg, reconnect, sizeof(reconnect));
     if (rc == LT_PG_FATAL) {
         lt_error("commune database refuses the agent", "commune=%s error=\"%s\"",
                  agent->ac->commune, reconnect);
         return -1;
     }
-    if (rc == LT_PG_OK)
+    if (rc == LT_PG_OK) {
         lt_info("commune database back", "commune=%s", agent->ac->commune);
+        lt_agent_listen(agent);
+    }
     return 0;
 }
 
@@ -492,24 +522,49 @@ static int lt_agent_send_batch(lt_agent_t *agent)
     return 0;
 }
 
-/* Record delivered batches in PostgreSQL, one statement per contiguous run
- * that continues acked_seq: a refused batch stops the run (lt_acks.h). */
-static lt_pg_rc_t lt_agent_mark_acked(lt_agent_t *agent, char *errstr, size_t errstr_size)
+/* The run is recorded in the database: the acknowledged chain moves on. */
+static void lt_agent_run_marked(lt_agent_t *agent, const lt_ack_run_t *run)
 {
-    lt_ack_run_t run;
-    while (lt_acks_ready(agent->acks, &run)) {
-        lt_pg_rc_t rc = lt_outbox_mark_sent(agent->pg, agent->ac->commune, run.first_seq,
-                                            run.last_seq, run.last_hash, errstr, errstr_size);
+    lt_acks_marked(agent->acks, run);
+    memcpy(agent->acked_hash, run->last_hash, LT_SHA256_LEN);
+    agent->has_acked = 1;
+    agent->st.acked_seq = run->last_seq;
+    agent->stats.batches_acked += run->batches;
+    agent->stats.events_acked += run->last_seq - run->first_seq + 1;
+}
+
+/* Record delivered batches in PostgreSQL, one statement per contiguous run
+ * that continues acked_seq: a refused batch stops the run (lt_acks.h). The
+ * statement runs on a connection of its own while the loop claims and sends
+ * on the other (it rewrites every row of the run: a third of a backlog's
+ * database time); wait = 1 waits until every run ready is marked. A run
+ * that fails stays, and is marked again next time. */
+static lt_pg_rc_t lt_agent_mark_acked(lt_agent_t *agent, int wait, char *errstr,
+                                      size_t errstr_size)
+{
+    for (;;) {
+        if (agent->marking) {
+            int done;
+            lt_pg_rc_t rc = lt_outbox_mark_sent_end(agent->mark_pg, wait, &done, errstr,
+                                                    errstr_size);
+            if (!done)
+                return LT_PG_OK;
+            agent->marking = 0;
+            if (rc != LT_PG_OK)
+                return rc;
+            lt_agent_run_marked(agent, &agent->mark_run);
+        }
+        if (!lt_acks_ready(agent->acks, &agent->mark_run))
+            return LT_PG_OK;
+        lt_pg_rc_t rc = lt_outbox_mark_sent_begin(
+            agent->mark_pg, agent->ac->commune, agent->mark_run.first_seq,
+            agent->mark_run.last_seq, agent->mark_run.last_hash, errstr, errstr_size);
         if (rc != LT_PG_OK)
-            return rc; /* kept; tried again next round */
-        lt_acks_marked(agent->acks, &run);
-        memcpy(agent->acked_hash, run.last_hash, LT_SHA256_LEN);
-        agent->has_acked = 1;
-        agent->st.acked_seq = run.last_seq;
-        agent->stats.batches_acked += run.batches;
-        agent->stats.events_acked += run.last_seq - run.first_seq + 1;
+            return rc;
+        agent->marking = 1;
+        if (!wait)
+            return LT_PG_OK;
     }
-    return LT_PG_OK;
 }
 
 /* Resend from the first unacknowledged sequence (acked_seq + 1): everything
@@ -1007,20 +1062,21 @@ static lt_pg_rc_t lt_agent_purge_step(lt_agent_t *agent, char *errstr, size_t er
     return LT_PG_OK;
 }
 
-/* One pass of the loop. Returns 1 if it did work, 0 if idle, -1 on fatal error. */
+/* One pass of the loop. Returns 1 if it did work or waited out database
+ * trouble (the pass is tried again at once), 0 if idle, -1 on fatal error. */
 static int lt_agent_step(lt_agent_t *agent, int *backoff)
 {
     char errstr[1024];
     lt_ack_failure_t failure;
     long max_inflight = agent->ac->max_inflight_batches;
-    lt_pg_rc_t rc = lt_agent_mark_acked(agent, errstr, sizeof(errstr));
+    lt_pg_rc_t rc = lt_agent_mark_acked(agent, 0, errstr, sizeof(errstr));
     if (rc == LT_PG_OK && lt_acks_inflight(agent->acks) == 0 &&
         lt_acks_failed(agent->acks, &failure) && lt_agent_recover(agent, &failure) != 0)
         return -1;
     if (rc == LT_PG_OK && !agent->refused && (long)lt_acks_inflight(agent->acks) < max_inflight)
         rc = lt_agent_fill(agent, errstr, sizeof(errstr));
     if (rc != LT_PG_OK)
-        return lt_agent_pg_trouble(agent, rc, "outbox", errstr, backoff) ? -1 : 0;
+        return lt_agent_pg_trouble(agent, rc, "outbox", errstr, backoff) ? -1 : 1;
     *backoff = 200;
     int worked = 0;
     while (!agent->refused && (long)lt_acks_inflight(agent->acks) < max_inflight &&
@@ -1036,7 +1092,7 @@ static int lt_agent_step(lt_agent_t *agent, int *backoff)
         if (rc == LT_PG_OK)
             rc = lt_agent_purge_step(agent, errstr, sizeof(errstr));
         if (rc != LT_PG_OK)
-            return lt_agent_pg_trouble(agent, rc, "resync", errstr, backoff) ? -1 : 0;
+            return lt_agent_pg_trouble(agent, rc, "resync", errstr, backoff) ? -1 : 1;
     }
     return worked;
 }
@@ -1056,6 +1112,28 @@ static void lt_agent_reload(lt_agent_t *agent)
                 agent->conf->path ? agent->conf->path : "-");
 }
 
+/* The marking statement in flight has its answer (or its connection broke). */
+static int lt_agent_mark_answered(lt_agent_t *agent)
+{
+    return agent->marking && (!PQconsumeInput(agent->mark_pg) || !PQisBusy(agent->mark_pg));
+}
+
+/* Idle: wait up to ms for a delivery report (served at once), a committed
+ * outbox insert or the answer to a marking, whichever comes first. Kafka's queue and the database's
+ * sockets are looked at in turn, LT_AGENT_WAKE_MS at a time. */
+#define LT_AGENT_WAKE_MS 10
+static void lt_agent_wait(lt_agent_t *agent, int ms)
+{
+    int64_t until = lt_monotonic_ms() + ms;
+    for (;;) {
+        int64_t left = until - lt_monotonic_ms();
+        int slice = left <= 0 ? 0 : left < LT_AGENT_WAKE_MS ? (int)left : LT_AGENT_WAKE_MS;
+        if (rd_kafka_poll(agent->rk, slice) > 0 || lt_outbox_notified(agent->pg) ||
+            lt_agent_mark_answered(agent) || left <= slice || lt_stop_requested)
+            return;
+    }
+}
+
 static int lt_agent_loop(lt_agent_t *agent)
 {
     int backoff = 200, rc = 0;
@@ -1070,10 +1148,9 @@ static int lt_agent_loop(lt_agent_t *agent)
             break;
         }
         size_t buffered = lt_batcher_waiting(&agent->batcher);
-        /* Idle: wait on the delivery queue so reports are served promptly. */
         int wait = worked ? 0 : buffered ? (int)agent->ac->linger_ms / 2 + 1
                                          : (int)agent->ac->poll_interval_ms;
-        rd_kafka_poll(agent->rk, wait);
+        lt_agent_wait(agent, wait);
         lt_agent_metrics_tick(agent->metrics, &agent->stats, agent->pg, agent->st.acked_seq,
                               agent->st.next_seq, lt_acks_inflight(agent->acks));
         if (agent->ac->stats_interval_s && lt_monotonic_ms() >= next_stats) {
@@ -1099,8 +1176,9 @@ static void lt_agent_shutdown(lt_agent_t *agent)
         lt_warn("flush incomplete; unacknowledged events are resent at next start",
                 "commune=%s inflight=%zu", agent->ac->commune, lt_acks_inflight(agent->acks));
     lt_ack_run_t run;
-    for (int tries = 0; tries < 5 && lt_acks_ready(agent->acks, &run); tries++)
-        if (lt_agent_mark_acked(agent, errstr, sizeof(errstr)) != LT_PG_OK)
+    for (int tries = 0; tries < 5 && (agent->marking || lt_acks_ready(agent->acks, &run));
+         tries++)
+        if (lt_agent_mark_acked(agent, 1, errstr, sizeof(errstr)) != LT_PG_OK)
             lt_sleep_ms(200);
     lt_agent_log_stats(agent);
 }
@@ -1153,7 +1231,7 @@ static int lt_agent_open_outbox(lt_agent_t *agent, char *errstr, size_t errstr_s
 {
     const lt_agent_conf_t *ac = agent->ac;
     agent->pg = lt_agent_pg_connect(ac, errstr, errstr_size);
-    if (!agent->pg)
+    if (!agent->pg || !(agent->mark_pg = lt_agent_pg_connect(ac, errstr, errstr_size)))
         return -1;
     lt_pg_rc_t rc;
     int backoff = 200;
@@ -1175,6 +1253,7 @@ static int lt_agent_open_outbox(lt_agent_t *agent, char *errstr, size_t errstr_s
         return -1;
     if (lt_agent_digest_ready(agent, errstr, errstr_size) != 0)
         return -1;
+    lt_agent_listen(agent);
     agent->acks = lt_acks_new(agent->st.acked_seq);
     /* A backlog may have piled up while the agent was away: fresh statistics
      * keep the claim query on its index. */
@@ -1253,6 +1332,7 @@ done:
     lt_signer_destroy(agent.signer);
     lt_units_destroy(agent.units);
     PQfinish(agent.pg);
+    PQfinish(agent.mark_pg);
     lt_agent_metrics_destroy(agent.metrics);
     return rc;
 }

@@ -476,23 +476,46 @@ void lt_outbox_events_free(Lienthong__V1__Event **events, size_t count)
     free(events);
 }
 
-lt_pg_rc_t lt_outbox_mark_sent(PGconn *conn, const char *commune, uint64_t first_seq,
-                               uint64_t last_seq, const uint8_t hash[32], char *errstr,
-                               size_t errstr_size)
+/* One statement, so the two updates commit together without BEGIN. */
+static const char lt_mark_sent_sql[] =
+    "WITH sent AS (UPDATE lt.outbox SET sent_at = now() "
+    "  WHERE seq BETWEEN $1 AND $2 AND sent_at IS NULL) "
+    "UPDATE lt.agent_state SET acked_seq = GREATEST(acked_seq, $2::bigint), "
+    "last_batch_hash = decode($3, 'hex'), updated_at = now() "
+    "WHERE commune_code = $4";
+
+lt_pg_rc_t lt_outbox_mark_sent_begin(PGconn *conn, const char *commune, uint64_t first_seq,
+                                     uint64_t last_seq, const uint8_t hash[32], char *errstr,
+                                     size_t errstr_size)
 {
     char first[24], last[24], hex[65];
     snprintf(first, sizeof(first), "%" PRIu64, first_seq);
     snprintf(last, sizeof(last), "%" PRIu64, last_seq);
     lt_hex(hash, 32, hex);
     const char *params[] = {first, last, hex, commune};
-    /* One statement, so the two updates commit together without BEGIN. */
-    return lt_pg_exec(conn,
-                      "WITH sent AS (UPDATE lt.outbox SET sent_at = now() "
-                      "  WHERE seq BETWEEN $1 AND $2 AND sent_at IS NULL) "
-                      "UPDATE lt.agent_state SET acked_seq = GREATEST(acked_seq, $2::bigint), "
-                      "last_batch_hash = decode($3, 'hex'), updated_at = now() "
-                      "WHERE commune_code = $4",
-                      4, params, errstr, errstr_size);
+    if (!PQsendQueryParams(conn, lt_mark_sent_sql, 4, NULL, params, NULL, NULL, 0))
+        return lt_pg_report(conn, NULL, lt_mark_sent_sql, errstr, errstr_size);
+    return LT_PG_OK;
+}
+
+lt_pg_rc_t lt_outbox_mark_sent_end(PGconn *conn, int wait, int *done, char *errstr,
+                                   size_t errstr_size)
+{
+    *done = 0;
+    if (!wait && PQconsumeInput(conn) && PQisBusy(conn))
+        return LT_PG_OK;
+    /* The first result tells; a lost connection gives none (LT_PG_RETRY). */
+    PGresult *res, *first = NULL;
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (!first)
+            first = res;
+        else
+            PQclear(res);
+    }
+    lt_pg_rc_t rc = lt_pg_report(conn, first, lt_mark_sent_sql, errstr, errstr_size);
+    PQclear(first);
+    *done = 1;
+    return rc;
 }
 
 lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uint64_t *seq,
@@ -605,6 +628,32 @@ lt_pg_rc_t lt_outbox_digest_read(PGconn *conn, lt_digest_t *d, char *errstr,
     }
     PQclear(res);
     return LT_PG_OK;
+}
+
+lt_pg_rc_t lt_outbox_listen(PGconn *conn, int *has_trigger, char *errstr, size_t errstr_size)
+{
+    uint64_t n = 0;
+    lt_pg_rc_t rc = lt_pg_exec(conn, "LISTEN lt_outbox", 0, NULL, errstr, errstr_size);
+    if (rc == LT_PG_OK)
+        rc = lt_pg_query_u64(conn,
+                             "SELECT count(*) FROM pg_trigger "
+                             "WHERE tgrelid = 'lt.outbox'::regclass AND tgname = 'outbox_notify'",
+                             0, NULL, 0, &n, errstr, errstr_size);
+    *has_trigger = n > 0;
+    return rc;
+}
+
+int lt_outbox_notified(PGconn *conn)
+{
+    if (!PQconsumeInput(conn))
+        return 1;
+    int got = 0;
+    PGnotify *n;
+    while ((n = PQnotifies(conn)) != NULL) {
+        got = 1;
+        PQfreemem(n);
+    }
+    return got;
 }
 
 void lt_outbox_analyze(PGconn *conn)

@@ -57,10 +57,15 @@ lt_pg_rc_t lt_outbox_read(PGconn *conn, uint64_t from_seq, int limit,
                           size_t errstr_size);
 void lt_outbox_events_free(Lienthong__V1__Event **events, size_t count);
 
-/* Mark first..last sent and record the batch hash as the chain's head. */
-lt_pg_rc_t lt_outbox_mark_sent(PGconn *conn, const char *commune, uint64_t first_seq,
-                               uint64_t last_seq, const uint8_t hash[32], char *errstr,
-                               size_t errstr_size);
+/* Mark first..last sent and record the batch hash as the chain's head, in
+ * one statement sent without waiting for it (conn then has it in flight). */
+lt_pg_rc_t lt_outbox_mark_sent_begin(PGconn *conn, const char *commune, uint64_t first_seq,
+                                     uint64_t last_seq, const uint8_t hash[32], char *errstr,
+                                     size_t errstr_size);
+/* The outcome of that statement: *done = 0 while the server is still at it
+ * (only when wait is 0), else 1 and its result. */
+lt_pg_rc_t lt_outbox_mark_sent_end(PGconn *conn, int wait, int *done, char *errstr,
+                                   size_t errstr_size);
 
 /* Lowest unacknowledged assigned sequence (next_seq when none). */
 lt_pg_rc_t lt_outbox_first_unsent(PGconn *conn, const lt_outbox_state_t *st, uint64_t *seq,
@@ -90,6 +95,14 @@ lt_pg_rc_t lt_outbox_digest_rebuild(PGconn *conn, uint64_t *filled, char *errstr
 /* Fresh statistics for the claim query (a backlog may have piled up while
  * the agent was away); a failure is harmless and ignored. */
 void lt_outbox_analyze(PGconn *conn);
+
+/* Be told of committed outbox inserts (the schema's outbox_notify trigger):
+ * LISTEN on conn, again after each reconnect. *has_trigger says whether the
+ * trigger is there to tell (an older schema polls only). */
+lt_pg_rc_t lt_outbox_listen(PGconn *conn, int *has_trigger, char *errstr, size_t errstr_size);
+/* 1 when conn received such a notice (all are consumed) or lost its
+ * connection (the next statement says so), else 0. Never blocks. */
+int lt_outbox_notified(PGconn *conn);
 
 /* Rows not yet acknowledged (assigned or not), for heartbeats and status. */
 lt_pg_rc_t lt_outbox_pending(PGconn *conn, uint64_t *pending, char *errstr,

@@ -100,3 +100,17 @@ CREATE INDEX IF NOT EXISTS entity_state_seq ON lt.entity_state (seq);
 -- already answered, so an answer resumes after a restart.
 ALTER TABLE lt.resync_request ADD COLUMN IF NOT EXISTS entities jsonb;
 ALTER TABLE lt.resync_request ADD COLUMN IF NOT EXISTS entities_done int NOT NULL DEFAULT 0;
+
+-- A committed insert into the outbox wakes the agent at once (it LISTENs on
+-- lt_outbox; one notification per transaction, sent at commit). Without it
+-- the agent still finds new rows, agent.poll_interval_ms later.
+CREATE OR REPLACE FUNCTION lt.outbox_notify() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('lt_outbox', '');
+    RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS outbox_notify ON lt.outbox;
+CREATE TRIGGER outbox_notify AFTER INSERT ON lt.outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION lt.outbox_notify();

@@ -237,6 +237,18 @@ t_cleanup() {
 trap t_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# t_pg stop|start|restart - the tests' PostgreSQL server (deploy/postgres.sh,
+# its output in postgres.log); the test fails if that fails.  Whatever
+# happens after, the server is left running for the tests after this one.
+t_pg() {
+    if [ -z "${T_PG_GUARDED:-}" ]; then
+        T_PG_GUARDED=1
+        T_CLEANUP_HOOKS+=('t_pg_run status >/dev/null || t_pg_run start || t_log "could not restart postgres"')
+    fi
+    t_pg_run "$1" || t_fail "deploy/postgres.sh $1 failed (see $T_DIR/postgres.log)"
+}
+t_pg_run() { "$LT_ROOT/deploy/postgres.sh" "$@" >>"$T_DIR/postgres.log" 2>&1; }
+
 # -------------------------------------------------------------- assertions
 # t_assert_eq EXPECTED ACTUAL WHAT
 t_assert_eq() {

@@ -17,8 +17,6 @@ command -v promtool >/dev/null || t_fail "promtool not found (deploy/install-dep
 
 t_setup 68 2
 c1=${T_COMMUNES[0]} c2=${T_COMMUNES[1]}
-pg() { "$LT_ROOT/deploy/postgres.sh" "$@" >>"$T_DIR/postgres.log" 2>&1; }
-T_CLEANUP_HOOKS+=('pg status >/dev/null || pg start || t_log "could not restart postgres"')
 
 port_sink=$(lt_free_port 29464 7) || t_fail "no free port"
 port_a1=$(lt_free_port $((port_sink + 1)) 7) || t_fail "no free port"
@@ -146,7 +144,7 @@ bash "$LT_ROOT/tests/deploy/metric_names.sh" --scrape "$S" "$A1" ||
     t_fail "the rules or the dashboard use a metric the daemons do not export"
 
 # ---- 3. the database away: not ready, but alive
-pg stop || t_fail "deploy/postgres.sh stop failed (see $T_DIR/postgres.log)"
+t_pg stop
 t_log "postgres stopped"
 wait_until "code_is $url_sink/readyz 503" 20 "sink /readyz 503 without its database"
 wait_until "code_is $url_a1/readyz 503" 20 "agent $c1 /readyz 503 without its database"
@@ -155,7 +153,7 @@ wait_until "metric_is $url_sink lienthong_sink_database_up 0" 20 "sink: database
 sleep 5
 t_assert_eq 200 "$(http_code "$url_sink/healthz")" "sink /healthz while waiting for the database"
 t_assert_eq 200 "$(http_code "$url_a1/healthz")" "agent $c1 /healthz while waiting for the database"
-pg start || t_fail "deploy/postgres.sh start failed (see $T_DIR/postgres.log)"
+t_pg start
 t_log "postgres back"
 wait_until "code_is $url_sink/readyz 200" 40 "sink /readyz 200 with its database back (idle)"
 wait_until "code_is $url_a1/readyz 200" 40 "agent $c1 /readyz 200 with its database back"

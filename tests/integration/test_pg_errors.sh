@@ -11,9 +11,6 @@
 t_setup 24 1
 c=${T_COMMUNES[0]}
 CDB=$(t_cdb "$c")
-pg() { "$LT_ROOT/deploy/postgres.sh" "$@" >>"$T_DIR/postgres.log" 2>&1; }
-# Whatever happens, leave the server running for the tests after this one.
-T_CLEANUP_HOOKS+=('pg status >/dev/null || pg start || t_log "could not restart postgres"')
 
 # expect_refusal NAME PATTERN CMD... - CMD must exit 1 within 20 s, with an
 # error line matching PATTERN in its log.
@@ -44,11 +41,11 @@ t_start_agent "$c"
 t_wait_sink_ready 1
 t_gen "$c" 500
 t_wait_drained 60 "$c"
-pg stop || t_fail "deploy/postgres.sh stop failed (see $T_DIR/postgres.log)"
+t_pg stop
 t_log "postgres stopped; waiting 15 s"
 sleep 15
 t_check_procs
-pg start || t_fail "deploy/postgres.sh start failed (see $T_DIR/postgres.log)"
+t_pg start
 back=$SECONDS
 t_log "postgres back"
 t_gen "$c" 300 -s "$((T_SEED % 100000 + 2))"
