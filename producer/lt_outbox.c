@@ -190,8 +190,8 @@ static void lt_claim_arrays_close(lt_claim_arrays_t *a, int free_them)
     }
 }
 
-/* The claim arrays take one element per row: appended without printf,
- * which was a tenth of the agent's CPU in a backlog. */
+/* The claim arrays take one element per row, over a dozen numbers each:
+ * appended without printf (a few per cent of the agent's CPU in a backlog). */
 static void lt_claim_sep(lt_buf_t *b, int first)
 {
     if (!first)
