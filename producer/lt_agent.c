@@ -1119,8 +1119,9 @@ static int lt_agent_mark_answered(lt_agent_t *agent)
 }
 
 /* Idle: wait up to ms for a delivery report (served at once), a committed
- * outbox insert or the answer to a marking, whichever comes first. Kafka's queue and the database's
- * sockets are looked at in turn, LT_AGENT_WAKE_MS at a time. */
+ * outbox insert or the answer to a marking, whichever comes first. Kafka's
+ * queue and the database's sockets are looked at in turn, LT_AGENT_WAKE_MS
+ * at a time. */
 #define LT_AGENT_WAKE_MS 10
 static void lt_agent_wait(lt_agent_t *agent, int ms)
 {

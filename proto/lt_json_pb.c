@@ -38,26 +38,32 @@ static int lt_jp_fill(lt_jp_t *jp, ProtobufCMessage *msg, const json_t *json, in
 
 /* ------------------------------------------------------------------ names */
 
-/* protoc's JSON name: drop each '_' and upper-case the letter after it. protobuf-c
- * 1.4 descriptors carry no json_name, so it is derived here. Returns its length,
- * or 0 if it does not fit out with its NUL (no real proto has such names). */
+/* protoc's JSON name: drop each '_' and upper-case the letter after it.
+ * protobuf-c 1.4 descriptors carry no json_name, so it is derived here: the
+ * next character of it (0 at its end), advancing *name. */
+static char lt_json_name_next(const char **name)
+{
+    int upper = 0;
+
+    for (; **name == '_'; (*name)++)
+        upper = 1;
+    char c = **name;
+    if (c == '\0')
+        return '\0';
+    (*name)++;
+    return upper && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/* The whole JSON name into out. Returns its length, or 0 if it does not fit
+ * out with its NUL (no real proto has such names). */
 static size_t lt_json_name(const char *name, char *out, size_t size)
 {
     size_t n = 0;
-    int upper = 0;
 
-    for (; *name; name++) {
-        if (*name == '_') {
-            upper = 1;
-            continue;
-        }
+    for (char c; (c = lt_json_name_next(&name)) != '\0';) {
         if (n + 1 >= size)
             return 0;
-        if (upper && *name >= 'a' && *name <= 'z')
-            out[n++] = (char)(*name - 'a' + 'A');
-        else
-            out[n++] = *name;
-        upper = 0;
+        out[n++] = c;
     }
     out[n] = '\0';
     return n;
@@ -69,21 +75,12 @@ static const char *lt_field_json_name(const ProtobufCFieldDescriptor *field, cha
     return lt_json_name(field->name, out, size) ? out : field->name;
 }
 
-/* key == protoc's JSON name of name, compared as lt_json_name would build it. */
+/* key == the JSON name of name, compared without building it. */
 static int lt_json_name_is(const char *name, const char *key)
 {
-    int upper = 0;
-
-    for (; *name; name++) {
-        if (*name == '_') {
-            upper = 1;
-            continue;
-        }
-        char c = upper && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
+    for (char c; (c = lt_json_name_next(&name)) != '\0';)
         if (*key++ != c)
             return 0;
-        upper = 0;
-    }
     return *key == '\0';
 }
 
